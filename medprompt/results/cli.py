@@ -1,0 +1,65 @@
+"""The one command that compares methods across an output tree (``python parse_results.py OUTPUT_DIR``).
+
+It reads every seed folder under OUTPUT_DIR, prints one table per protocol and metric (datasets × methods,
+mean ± std over seeds with n, flags for anything incomplete) and can write the plots.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from medprompt.results.atomic import write_text
+from medprompt.results.plots import plot_tables
+from medprompt.results.render import FORMATS, render
+from medprompt.results.runs import read_tree
+from medprompt.results.tables import build_tables
+
+_SHOWN_STRAYS = 3
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="parse_results.py",
+        description="Tables (and plots) of every finished run under an output tree "
+                    "<protocol>/<dataset>/shots_<K>/<Trainer>/<config>/seed<S>/.",
+    )
+    parser.add_argument("output_dir", help="root of the output tree")
+    parser.add_argument("--protocol", nargs="+", help="protocols to show, e.g. fewshot base2new (default: all)")
+    parser.add_argument("--metric", nargs="+", default=["accuracy"],
+                        help="metrics to tabulate, e.g. accuracy macro_f1 (default: accuracy)")
+    parser.add_argument("--format", choices=FORMATS, default="terminal", help="table format")
+    parser.add_argument("--plot", metavar="PATH_WITHOUT_EXT", help="also write PNG and PDF figures here")
+    parser.add_argument("--methods", nargs="+", help="trainers (or trainer/config) to show, in this order")
+    parser.add_argument("--seeds", nargs="+", type=int,
+                        help="seeds every cell should have (default: all seeds seen in the protocol)")
+    parser.add_argument("--ignore-key", nargs="+", default=[], metavar="KEY",
+                        help="more config keys that may differ between seeds (e.g. DATALOADER.NUM_WORKERS)")
+    parser.add_argument("--decimals", type=int, default=2, help="digits after the point")
+    parser.add_argument("--output", metavar="FILE", help="write the tables to FILE instead of printing them")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command; returns the exit status."""
+    args = build_parser().parse_args(argv)
+    try:
+        scan = read_tree(args.output_dir)
+        tables = build_tables(scan, args.metric, args.protocol, args.methods, args.seeds, args.ignore_key)
+    except (OSError, ValueError) as error:
+        print(f"parse_results.py: error: {error}", file=sys.stderr)
+        return 2
+    if scan.stray_logs:
+        shown = ", ".join(str(p) for p in scan.stray_logs[:_SHOWN_STRAYS])
+        print(f"note: {len(scan.stray_logs)} log file(s) outside the layout were skipped: {shown}"
+              + (" ..." if len(scan.stray_logs) > _SHOWN_STRAYS else ""), file=sys.stderr)
+    text = render(tables, args.format, args.decimals)
+    if args.output:
+        print(f"wrote {write_text(args.output, text)}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    if args.plot:
+        for path in plot_tables(tables, args.plot):
+            print(f"wrote {path}", file=sys.stderr)
+    return 0

@@ -1,0 +1,144 @@
+"""Find runs in an output tree and pick each seed's finished evaluation.
+
+Layout (the CoOp family's convention): ``<root>/<protocol...>/<dataset>/shots_<K>/<Trainer>/<config>/seed<S>/``.
+The protocol is every path part between the root and the dataset (``fewshot``, ``base2new/train_base``);
+when there is none it is the root folder's own name.
+
+Dassl's logger writes ``log.txt``, or ``log.txt-<YYYY-mm-dd-HH-MM-SS>`` when ``log.txt`` already exists,
+so ``log.txt`` is the oldest log of a folder and the time stamps order the rest. The last log holding a
+finished evaluation wins.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from medprompt.results.logs import LogRecord, read_log
+
+LOG_NAME = re.compile(r"^log\.txt(?:-(\d{4}-\d{2}-\d{2}-\d{2}-\d{2}-\d{2}))?$")
+SEED_DIR = re.compile(r"^seed(\d+)$")
+SHOTS_DIR = re.compile(r"^shots_(\d+)$")
+
+
+def log_files(folder: str | Path) -> list[Path]:
+    """The Dassl logs directly in `folder`, oldest first."""
+    found = []
+    for entry in Path(folder).iterdir():
+        match = LOG_NAME.match(entry.name)
+        if match and entry.is_file():
+            stamp = match.group(1)
+            found.append(((stamp is not None, stamp or ""), entry))
+    return [path for _, path in sorted(found)]
+
+
+@dataclass(frozen=True)
+class SeedLogs:
+    """All logs of one seed folder and the one whose evaluation counts."""
+
+    folder: Path
+    logs: tuple[LogRecord, ...]
+
+    @property
+    def winner(self) -> LogRecord | None:
+        """The newest log with a finished evaluation."""
+        done = [log for log in self.logs if log.final is not None]
+        return done[-1] if done else None
+
+    @property
+    def finished(self) -> bool:
+        return self.winner is not None
+
+    @property
+    def metrics(self) -> dict[str, float]:
+        """Metrics of the finished evaluation ({} when unfinished)."""
+        return dict(self.winner.final.metrics) if self.winner else {}
+
+    @property
+    def reason(self) -> str:
+        """Why this seed has no finished evaluation ('' when it has one)."""
+        if self.winner:
+            return ""
+        if not self.logs:
+            return "no log file"
+        return f"{self.logs[-1].reason} ({self.logs[-1].path.name})"
+
+
+def read_run(folder: str | Path) -> SeedLogs:
+    """Read every log of one seed folder."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise FileNotFoundError(f"{folder}: not a folder")
+    return SeedLogs(folder=folder, logs=tuple(read_log(p) for p in log_files(folder)))
+
+
+@dataclass(frozen=True)
+class Run:
+    """One seed folder placed in the layout."""
+
+    protocol: str
+    dataset: str
+    shots: int
+    trainer: str
+    config_name: str
+    seed: int
+    seed_logs: SeedLogs
+
+    @property
+    def folder(self) -> Path:
+        return self.seed_logs.folder
+
+
+@dataclass(frozen=True)
+class TreeScan:
+    """The runs found under a root, and the logs that sit outside the layout."""
+
+    root: Path
+    runs: tuple[Run, ...]
+    stray_logs: tuple[Path, ...] = ()
+
+
+def _place(root: Path, seed_dir: Path) -> dict | None:
+    parts = seed_dir.relative_to(root).parts
+    if len(parts) < 5:
+        return None
+    *protocol, dataset, shots, trainer, config_name, seed = parts
+    shots_match, seed_match = SHOTS_DIR.match(shots), SEED_DIR.match(seed)
+    if not shots_match or not seed_match:
+        return None
+    return {
+        "protocol": "/".join(protocol) or root.resolve().name,
+        "dataset": dataset,
+        "shots": int(shots_match.group(1)),
+        "trainer": trainer,
+        "config_name": config_name,
+        "seed": int(seed_match.group(1)),
+    }
+
+
+def read_tree(root: str | Path) -> TreeScan:
+    """Read every seed folder under `root` (finished or not) in the layout above."""
+    root = Path(root)
+    if not root.is_dir():
+        raise FileNotFoundError(f"{root}: not a folder")
+    runs: list[Run] = []
+    strays: list[Path] = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        here = Path(dirpath)
+        place = _place(root, here) if SEED_DIR.match(here.name) else None
+        if place is not None:
+            runs.append(Run(seed_logs=read_run(here), **place))
+            dirnames[:] = []  # checkpoints and tensorboard files live below; no runs there
+            continue
+        strays.extend(here / name for name in sorted(filenames) if LOG_NAME.match(name))
+    if not runs:
+        hint = f"; logs outside the layout: {', '.join(map(str, strays[:3]))}" if strays else ""
+        raise ValueError(
+            f"{root}: no seed folder in the layout "
+            f"<protocol>/<dataset>/shots_<K>/<Trainer>/<config>/seed<S>/{hint}"
+        )
+    key = lambda r: (r.protocol, r.dataset, r.shots, r.trainer, r.config_name, r.seed)  # noqa: E731
+    return TreeScan(root=root, runs=tuple(sorted(runs, key=key)), stray_logs=tuple(strays))
