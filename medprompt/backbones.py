@@ -1,0 +1,187 @@
+"""Load a CLIP-style backbone through open_clip, by one config value.
+
+`MODEL.BACKBONE.NAME` takes a short alias (``pmc-clip``, ``biomedclip``, ``vit-b16`` ...), any open_clip
+model name, an ``hf-hub:org/repo`` id or a ``local-dir:/path`` folder. `MODEL.BACKBONE.WEIGHTS` takes an
+open_clip pretrained tag (``openai``), a checkpoint file, ``random`` (architecture only, for tests and
+benchmarks) or nothing (the alias's or schema's own weights).
+
+Offline, open_clip's hub download retries for about 20 s before failing; we look in the local Hugging
+Face cache first and probe the hub once with a short timeout, so a missing model fails at once with a
+message that says what was tried and how to point at a local copy.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import socket
+import urllib.parse
+from dataclasses import dataclass
+from typing import Callable
+
+import open_clip
+import torch
+from torch import nn
+
+ALIASES: dict[str, tuple[str, str]] = {
+    "pmc-clip": ("hf-hub:ryanyip7777/pmc_vit_l_14", ""),
+    "biomedclip": ("hf-hub:microsoft/BiomedCLIP-PubMedBERT_256-vit_base_patch16_224", ""),
+    "vit-b16": ("ViT-B-16", "openai"),
+    "vit-b32": ("ViT-B-32", "openai"),
+    "vit-l14": ("ViT-L-14", "openai"),
+    "rn50": ("RN50", "openai"),
+}
+
+RANDOM_WEIGHTS = "random"
+HF_HUB_PREFIX = "hf-hub:"
+LOCAL_DIR_PREFIX = "local-dir:"
+HF_CONFIG_FILE = "open_clip_config.json"
+
+
+class BackboneNotFoundError(RuntimeError):
+    """The backbone could not be found locally and could not be downloaded."""
+
+
+@dataclass
+class Backbone:
+    """A loaded CLIP model with what every method needs beside it."""
+
+    model: nn.Module
+    tokenizer: Callable
+    preprocess: Callable
+    name: str
+    weights: str
+    digest: str
+
+    @property
+    def identity(self) -> dict:
+        """What a checkpoint or a cache records to tell backbones apart."""
+        return {"name": self.name, "weights": self.weights, "digest": self.digest}
+
+
+def resolve(name: str, weights: str = "") -> tuple[str, str]:
+    """Expand an alias; an explicit `weights` wins over the alias's default tag."""
+    model_name, default_weights = ALIASES.get(name.lower(), (name, ""))
+    return model_name, weights or default_weights
+
+
+def _hub_reachable(timeout: float = 3.0) -> bool:
+    if os.environ.get("HF_HUB_OFFLINE", "0").lower() in {"1", "true", "yes"}:
+        return False
+    from huggingface_hub import constants
+
+    host = urllib.parse.urlparse(constants.ENDPOINT).hostname or "huggingface.co"
+    try:
+        with socket.create_connection((host, 443), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def _hub_repo_for(model_name: str, weights: str) -> tuple[str, str] | None:
+    """The (repo, file) open_clip would fetch from the hub for these settings, if any."""
+    if model_name.startswith(HF_HUB_PREFIX):
+        return model_name[len(HF_HUB_PREFIX):], HF_CONFIG_FILE
+    if weights and weights != RANDOM_WEIGHTS and not os.path.isfile(weights):
+        cfg = open_clip.get_pretrained_cfg(model_name, weights)
+        hub = cfg.get("hf_hub", "") if cfg else ""
+        if hub.endswith("/"):
+            return hub.rstrip("/"), "open_clip_pytorch_model.bin"
+        if hub:
+            repo, filename = os.path.split(hub)
+            return repo, filename
+    return None
+
+
+@contextlib.contextmanager
+def _hub_offline():
+    """Have huggingface_hub use its cache only (no retries against an unreachable hub)."""
+    from huggingface_hub import constants
+
+    before = constants.HF_HUB_OFFLINE
+    constants.HF_HUB_OFFLINE = True
+    try:
+        yield
+    finally:
+        constants.HF_HUB_OFFLINE = before
+
+
+def _check_available(model_name: str, weights: str) -> bool:
+    """Fail fast, naming what was tried, when the weights are neither cached nor downloadable.
+
+    Returns whether open_clip may go online (False: everything it needs is local).
+    """
+    if model_name.startswith(LOCAL_DIR_PREFIX):
+        path = model_name[len(LOCAL_DIR_PREFIX):]
+        if not os.path.isfile(os.path.join(path, HF_CONFIG_FILE)):
+            raise BackboneNotFoundError(
+                f"Backbone folder {path!r} has no {HF_CONFIG_FILE}; a 'local-dir:' backbone needs that file "
+                "and the weights (open_clip_pytorch_model.bin or .safetensors) inside it."
+            )
+        return False
+    if weights not in ("", RANDOM_WEIGHTS) and not _hub_repo_for(model_name, weights):
+        if open_clip.get_pretrained_cfg(model_name, weights):
+            return True  # a tag served from a plain URL; open_clip handles it
+        raise BackboneNotFoundError(
+            f"Weights {weights!r} for backbone {model_name!r} are neither a file nor a known pretrained tag "
+            f"(known tags: {open_clip.list_pretrained_tags_by_model(model_name)})."
+        )
+    target = _hub_repo_for(model_name, weights)
+    if target is None:
+        return False
+    from huggingface_hub import try_to_load_from_cache
+
+    repo, filename = target
+    reachable = _hub_reachable()
+    if reachable or isinstance(try_to_load_from_cache(repo, filename), str):
+        return reachable
+    from huggingface_hub import constants
+
+    raise BackboneNotFoundError(
+        f"Backbone {model_name!r} (weights {weights or 'default'!r}) needs {filename} from the Hugging Face "
+        f"repo {repo!r}: it is not in the local cache ({constants.HF_HUB_CACHE}) and the hub cannot be reached. "
+        "Download it on a connected machine and copy the cache folder, or set MODEL.BACKBONE.NAME to "
+        "'local-dir:/path/to/folder' (a folder with open_clip_config.json and the weights), or keep the "
+        "architecture name and set MODEL.BACKBONE.WEIGHTS to a checkpoint file."
+    )
+
+
+def weights_digest(model: nn.Module) -> str:
+    """A short digest of every tensor of the model, so caches never mix two sets of weights."""
+    h = hashlib.blake2b(digest_size=16)
+    for key, tensor in sorted(model.state_dict().items()):
+        h.update(key.encode())
+        h.update(tensor.detach().to("cpu").contiguous().view(-1).view(torch.uint8).numpy().tobytes())
+    return h.hexdigest()
+
+
+def load_backbone(name: str, weights: str = "", device: str | torch.device = "cpu") -> Backbone:
+    """Build the open_clip model, its tokenizer and its test-time preprocessing, frozen and in eval mode."""
+    model_name, weights = resolve(name, weights)
+    online = _check_available(model_name, weights)
+    has_schema = model_name.startswith((HF_HUB_PREFIX, LOCAL_DIR_PREFIX))
+    pretrained = None if has_schema or weights in ("", RANDOM_WEIGHTS) else weights
+    kwargs = {}
+    if weights == RANDOM_WEIGHTS:
+        # architecture only: no CLIP weights and no base weights for HF text towers either
+        kwargs = {"load_weights": False, "pretrained_text": False}
+    elif not has_schema and not weights:
+        raise BackboneNotFoundError(
+            f"Backbone {model_name!r} has no weights: set MODEL.BACKBONE.WEIGHTS to a pretrained tag "
+            f"({open_clip.list_pretrained_tags_by_model(model_name)}), a checkpoint file, or 'random'."
+        )
+    try:
+        with contextlib.nullcontext() if online else _hub_offline():
+            model, _, preprocess = open_clip.create_model_and_transforms(model_name, pretrained=pretrained, **kwargs)
+            tokenizer = open_clip.get_tokenizer(model_name)
+    except RuntimeError as err:
+        if "not found in built-ins" in str(err):
+            raise BackboneNotFoundError(
+                f"Unknown backbone {name!r}: not an alias ({sorted(ALIASES)}), not an open_clip model name, "
+                "and no 'hf-hub:' or 'local-dir:' prefix."
+            ) from err
+        raise
+    model.eval().requires_grad_(False)
+    digest = weights_digest(model)
+    return Backbone(model.to(device), tokenizer, preprocess, name, weights or "default", digest)

@@ -1,0 +1,113 @@
+"""Train or evaluate any method of the project with the stock Dassl, with CoOp's command line.
+
+    python train.py --root $DATA --seed 1 --trainer MedPromptCLIP \
+        --dataset-config-file configs/datasets/FFA.yaml \
+        --config-file configs/trainers/MedPromptCLIP/vit_b16.yaml \
+        --output-dir output/base2new/train_base/FFA/shots_16/MedPromptCLIP/vit_b16/seed1 \
+        DATASET.SUBSAMPLE_CLASSES base
+
+Config layers, later wins: Dassl defaults -> project and trainer keys -> dataset yaml -> method yaml ->
+command-line flags -> trailing KEY VALUE options.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+import torch
+
+
+def require_dassl():
+    try:
+        import dassl  # noqa: F401
+    except ImportError:
+        sys.exit("The stock Dassl is not installed. Install it from its public repository "
+                 "(KaiyangZhou/Dassl.pytorch), as the README says, then run again.")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--root", type=str, default="", help="path to the datasets")
+    p.add_argument("--output-dir", type=str, default="", help="output directory")
+    p.add_argument("--resume", type=str, default="", help="checkpoint directory to resume from")
+    p.add_argument("--seed", type=int, default=-1, help="a non-negative value fixes the seed (0 included)")
+    p.add_argument("--source-domains", type=str, nargs="+", help="source domains for DA/DG")
+    p.add_argument("--target-domains", type=str, nargs="+", help="target domains for DA/DG")
+    p.add_argument("--transforms", type=str, nargs="+", help="data augmentation methods")
+    p.add_argument("--config-file", type=str, default="", help="method config file")
+    p.add_argument("--dataset-config-file", type=str, default="", help="dataset config file")
+    p.add_argument("--trainer", type=str, default="", help="name of the trainer")
+    p.add_argument("--backbone", type=str, default="", help="backbone (open_clip name, alias, hf-hub:, local-dir:)")
+    p.add_argument("--head", type=str, default="", help="name of head")
+    p.add_argument("--eval-only", action="store_true", help="evaluation only")
+    p.add_argument("--model-dir", type=str, default="", help="load the model from this directory for eval-only")
+    p.add_argument("--load-epoch", type=int, help="load the model saved at this epoch (default: best, else last)")
+    p.add_argument("--no-train", action="store_true", help="do not call trainer.train()")
+    p.add_argument("opts", default=None, nargs=argparse.REMAINDER, help="modify config options from the command line")
+    return p
+
+
+def setup_cfg(args):
+    from dassl.config import get_cfg_default
+
+    import datasets
+    import trainers
+
+    cfg = get_cfg_default()
+    trainers.add_config(cfg)
+    datasets.add_dataset_config(cfg)
+    if args.dataset_config_file:
+        cfg.merge_from_file(args.dataset_config_file)
+    if args.config_file:
+        cfg.merge_from_file(args.config_file)
+    for value, key in [
+        (args.root, "DATASET.ROOT"), (args.output_dir, "OUTPUT_DIR"), (args.resume, "RESUME"),
+        (args.source_domains, "DATASET.SOURCE_DOMAINS"), (args.target_domains, "DATASET.TARGET_DOMAINS"),
+        (args.transforms, "INPUT.TRANSFORMS"), (args.trainer, "TRAINER.NAME"),
+        (args.backbone, "MODEL.BACKBONE.NAME"), (args.head, "MODEL.HEAD.NAME"),
+    ]:
+        if value:
+            cfg.merge_from_list([key, value])
+    if args.seed >= 0:  # 0 is a seed like any other
+        cfg.SEED = args.seed
+    cfg.merge_from_list(args.opts or [])
+    cfg.freeze()
+    return cfg
+
+
+def print_args(args, cfg) -> None:
+    print("***************\n** Arguments **\n***************")
+    for key in sorted(vars(args)):
+        print(f"{key}: {getattr(args, key)}")
+    print("************\n** Config **\n************")
+    print(cfg)
+
+
+def main(args) -> None:
+    require_dassl()
+    from dassl.engine import build_trainer
+    from dassl.utils import collect_env_info, set_random_seed, setup_logger
+
+    cfg = setup_cfg(args)
+    setup_logger(cfg.OUTPUT_DIR)
+    if cfg.SEED >= 0:
+        print(f"Setting fixed seed: {cfg.SEED}")
+        set_random_seed(cfg.SEED)
+    if torch.cuda.is_available() and cfg.USE_CUDA:
+        torch.backends.cudnn.benchmark = True
+    print_args(args, cfg)
+    print("Collecting env info ...")
+    print(f"** System info **\n{collect_env_info()}\n")
+
+    trainer = build_trainer(cfg)
+    if args.eval_only:
+        trainer.load_model(args.model_dir, epoch=args.load_epoch)
+        trainer.test()
+        return
+    if not args.no_train:
+        trainer.train()
+
+
+if __name__ == "__main__":
+    main(build_parser().parse_args())

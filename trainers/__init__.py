@@ -1,0 +1,16 @@
+"""Dassl trainer plug-ins: importing this package registers every trainer and the evaluator.
+
+`add_config(cfg)` adds the config keys of the project and of every trainer (train.py calls it).
+"""
+
+from trainers import evaluator  # noqa: F401  (registers MedicalClassification)
+from trainers import medpromptclip, zeroshot
+from trainers.config import add_common_config
+
+TRAINER_MODULES = (medpromptclip, zeroshot)
+
+
+def add_config(cfg):
+    add_common_config(cfg)
+    for module in TRAINER_MODULES:
+        module.add_config(cfg)

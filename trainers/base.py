@@ -1,0 +1,256 @@
+"""What every trainer of the project shares, on top of Dassl's TrainerX.
+
+- the backbone: loaded through open_clip by MODEL.BACKBONE.NAME / WEIGHTS, frozen, kept out of every
+  registered module so checkpoints hold only what was learned;
+- the optimiser from Dassl's OPTIM keys and the schedule from medprompt.schedule (stock Dassl's warm-up
+  wrapper fails on current torch);
+- checkpoints that record the backbone and prompt shape, reloaded with `weights_only=True`, tolerant of
+  a missing validation result, refused with a clear message when they do not fit;
+- evaluation on cached image features whenever the image encoder is frozen and the classifier is a set
+  of class text vectors.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import os.path as osp
+
+import torch
+from dassl.engine import TrainerX
+from dassl.optim import build_optimizer
+from dassl.utils import save_checkpoint
+from torch import nn
+
+from medprompt.backbones import load_backbone
+from medprompt.descriptions import truncate_to_context
+from medprompt.feature_cache import DEFAULT_DIR, FeatureCache, content_key, files_signature
+from medprompt.image_features import encode_loader
+from medprompt.losses import cosine_logits
+from medprompt.schedule import build_lr_scheduler
+from medprompt.text_encoder import PromptedTextEncoder
+
+LEARNER = "prompt_learner"
+
+
+class CheckpointMismatchError(RuntimeError):
+    """A checkpoint was made with another backbone or prompt shape."""
+
+
+class PromptTrainerBase(TrainerX):
+    """Base of every method. Subclasses implement `build_learner` (return the module holding every
+    trainable tensor, or None) and either `class_text_features` (a text classifier) or
+    `model_inference`."""
+
+    TEXT_ONLY = False  # True: training never reads images, so training images need not exist
+
+    # -- data ----------------------------------------------------------------------------------
+    def build_data_loader(self):
+        if not (self.TEXT_ONLY and "REQUIRE_TRAIN_IMAGES" in self.cfg.DATASET):
+            return super().build_data_loader()
+        cfg = self.cfg
+        self.cfg = cfg.clone()
+        self.cfg.defrost()
+        self.cfg.DATASET.REQUIRE_TRAIN_IMAGES = False
+        self.cfg.freeze()
+        try:
+            super().build_data_loader()
+        finally:
+            self.cfg = cfg
+
+    @property
+    def dataset(self):
+        return self.dm.dataset
+
+    @property
+    def classnames(self) -> list[str]:
+        return list(self.dm.dataset.classnames)
+
+    @property
+    def modality(self) -> str:
+        return getattr(self.dm.dataset, "modality", "")
+
+    # -- model ---------------------------------------------------------------------------------
+    def build_model(self):
+        cfg = self.cfg
+        print(f"Loading backbone {cfg.MODEL.BACKBONE.NAME!r} (weights: {cfg.MODEL.BACKBONE.WEIGHTS or 'default'})")
+        self.backbone = load_backbone(cfg.MODEL.BACKBONE.NAME, cfg.MODEL.BACKBONE.WEIGHTS, self.device)
+        self.clip = self.backbone.model
+        self.text_encoder = PromptedTextEncoder(self.clip, self.backbone.tokenizer)
+        self.logit_scale = float(self.clip.logit_scale.exp())
+        cache_dir = cfg.MODEL.CACHE_DIR
+        self.cache = FeatureCache(None if cache_dir == "none" else (cache_dir or DEFAULT_DIR))
+
+        self.learner = self.build_learner()
+        if self.learner is None:
+            return
+        self.learner.to(self.device)
+        trainable = [p for p in self.learner.parameters() if p.requires_grad]
+        print(f"Trainable parameters: {sum(p.numel() for p in trainable):,}")
+        optim = build_optimizer(self.learner, cfg.OPTIM, param_groups=[{"params": trainable}])
+        sched = build_lr_scheduler(optim, cfg.OPTIM)
+        self.register_model(LEARNER, self.learner, optim, sched)
+
+    def build_learner(self) -> nn.Module | None:
+        raise NotImplementedError
+
+    def checkpoint_meta(self) -> dict:
+        """What a checkpoint must agree with to be loaded into this trainer."""
+        return {"trainer": self.cfg.TRAINER.NAME, "backbone": self.backbone.identity}
+
+    def autocast(self):
+        precision = self.cfg.MODEL.PRECISION
+        if self.device.type != "cuda" or precision == "fp32":
+            return contextlib.nullcontext()
+        dtype = {"fp16": torch.float16, "bf16": torch.bfloat16}[precision]
+        return torch.autocast("cuda", dtype=dtype)
+
+    # -- training --------------------------------------------------------------------------------
+    def after_epoch(self):
+        self.update_lr()  # per-epoch schedule, stepped before the epoch's checkpoint records it
+        super().after_epoch()
+
+    def save_model(self, epoch, directory, is_best=False, val_result=None, model_name=""):
+        for name in self.get_model_names():
+            sched = self._scheds[name]
+            save_checkpoint(
+                {
+                    "state_dict": self._models[name].state_dict(),
+                    "epoch": epoch + 1,
+                    "optimizer": self._optims[name].state_dict() if self._optims[name] else None,
+                    "scheduler": sched.state_dict() if sched else None,
+                    "val_result": None if val_result is None else float(val_result),
+                    "meta": self.checkpoint_meta(),
+                },
+                osp.join(directory, name),
+                is_best=is_best,
+                model_name=model_name,
+            )
+
+    def load_model(self, directory, epoch=None):
+        """Load the best (else the latest, or the given epoch's) checkpoint of every learner."""
+        if not directory:
+            print("No model directory given: evaluating without loading a checkpoint")
+            return
+        for name in self.get_model_names():
+            folder = osp.join(directory, name)
+            path = self._checkpoint_path(folder, epoch)
+            ckpt = torch.load(path, map_location=self.device, weights_only=True)
+            self._check_meta(path, ckpt.get("meta", {}))
+            self._check_shapes(path, self._models[name], ckpt["state_dict"])
+            self._models[name].load_state_dict(ckpt["state_dict"])
+            val = ckpt.get("val_result")
+            print(f"Loaded {path} into {name} (epoch={ckpt['epoch']}, "
+                  f"val_result={'n/a' if val is None else f'{val:.2f}'})")
+
+    @staticmethod
+    def _checkpoint_path(folder: str, epoch) -> str:
+        if epoch is not None:
+            path = osp.join(folder, f"model.pth.tar-{epoch}")
+        elif osp.exists(osp.join(folder, "model-best.pth.tar")):
+            path = osp.join(folder, "model-best.pth.tar")
+        elif osp.exists(osp.join(folder, "checkpoint")):
+            with open(osp.join(folder, "checkpoint")) as f:
+                path = osp.join(folder, f.readline().strip())
+        else:
+            raise FileNotFoundError(f"No checkpoint in {folder} (expected model-best.pth.tar or a 'checkpoint' file)")
+        if not osp.exists(path):
+            raise FileNotFoundError(f"No checkpoint at {path}")
+        return path
+
+    def _check_meta(self, path: str, meta: dict) -> None:
+        mine = self.checkpoint_meta()
+        for key, value in mine.items():
+            if key == "trainer":
+                continue  # other trainers' prompts may be loaded when their shapes fit (stacking)
+            if key in meta and meta[key] != value:
+                raise CheckpointMismatchError(
+                    f"Checkpoint {path} was made with {key}={meta[key]!r}, but this run has {key}={value!r}. "
+                    "Evaluate with the settings it was trained with, or train again."
+                )
+
+    @staticmethod
+    def _check_shapes(path: str, module: nn.Module, state: dict) -> None:
+        own = module.state_dict()
+        problems = [f"{k}: checkpoint {tuple(v.shape)} vs model {tuple(own[k].shape)}"
+                    for k, v in state.items() if k in own and own[k].shape != v.shape]
+        problems += [f"{k}: missing in checkpoint" for k in own if k not in state]
+        problems += [f"{k}: not in this model" for k in state if k not in own]
+        if problems:
+            raise CheckpointMismatchError(f"Checkpoint {path} does not fit this model:\n  " + "\n  ".join(problems))
+
+    def frozen_text_features(self, texts: list[str], source: str) -> torch.Tensor:
+        """Normalised features of plain texts from the frozen text encoder, cached; over-long texts are
+        truncated with one warning."""
+        texts = truncate_to_context(texts, self.text_encoder.fits, source)
+        parts = {"backbone": self.backbone.identity, "texts": content_key({"texts": texts})}
+
+        def compute():
+            with self.autocast():
+                return {"features": self.text_encoder.encode_texts(texts)}
+
+        return self.cache.get_or_compute("text_features", parts, compute)["features"].to(self.device)
+
+    # -- evaluation ------------------------------------------------------------------------------
+    def class_text_features(self) -> torch.Tensor:
+        """[C, D] class vectors of the current dataset's classes (text classifiers only)."""
+        raise NotImplementedError
+
+    def image_features(self, split: str, loader) -> dict:
+        """Frozen-encoder features of every image of a split, from the cache when it has them."""
+        impaths = [item.impath for item in loader.dataset.data_source]
+        parts = {
+            "backbone": self.backbone.identity,
+            "images": files_signature(impaths),
+            "transform": repr(loader.dataset.transform),
+            "precision": self.cfg.MODEL.PRECISION if self.device.type == "cuda" else "fp32",
+        }
+
+        def compute():
+            with self.autocast():
+                return encode_loader(self.clip.encode_image, loader, self.device, desc=f"Encoding {split} images")
+
+        return self.cache.get_or_compute("image_features", parts, compute)
+
+    @torch.no_grad()
+    def test(self, split=None):
+        """Evaluate on cached image features against class text vectors."""
+        split = split or self.cfg.TEST.SPLIT
+        loader = self.val_loader if split == "val" and self.val_loader is not None else self.test_loader
+        split = "val" if loader is self.val_loader else "test"
+        self.set_model_mode("eval")
+        print(f"Evaluate on the *{split}* set")
+        data = self.image_features(split, loader)
+        with self.autocast():
+            logits = self.logits(data["features"].to(self.device))
+        self.evaluator.reset()
+        self.evaluator.process(logits, data["labels"])
+        results = self.evaluator.evaluate()
+        for key, value in results.items():
+            self.write_scalar(f"{split}/{key}", value, self.epoch)
+        return list(results.values())[0]
+
+    def logits(self, image_features: torch.Tensor) -> torch.Tensor:
+        """[N, C] scores of frozen image features; a text classifier's cosine logits by default."""
+        return cosine_logits(image_features, self.class_text_features(), self.logit_scale)
+
+    def model_inference(self, images):
+        with self.autocast():
+            return self.logits(self.clip.encode_image(images))
+
+    def get_current_lr(self, names=None):
+        return super().get_current_lr(names) if self.get_model_names() else 0.0
+
+
+def resolve_description_file(path: str, dataset_name: str, subdir: str = "") -> str:
+    """An explicit path, else llm_descriptions/[subdir/]<dataset>.json beside this project."""
+    if path:
+        return path
+    root = osp.dirname(osp.dirname(osp.abspath(__file__)))
+    return osp.join(root, "llm_descriptions", subdir, f"{dataset_name}.json")
+
+
+def seeded_generator(seed: int) -> torch.Generator:
+    gen = torch.Generator()
+    gen.manual_seed(seed if seed >= 0 else int.from_bytes(os.urandom(4), "little"))
+    return gen

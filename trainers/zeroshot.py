@@ -1,0 +1,74 @@
+"""Training-free baselines: hand-written templates (ZeroshotCLIP) and LLM descriptions
+(ZeroshotDescriptions: CuPL's mean embedding or DCLIP's mean score)."""
+
+from __future__ import annotations
+
+import torch
+from dassl.engine import TRAINER_REGISTRY
+from yacs.config import CfgNode as CN
+
+from medprompt.descriptions import load_descriptions, match_descriptions
+from medprompt.zeroshot import cupl_class_features, dclip_logits, dclip_text, template_class_features
+from trainers.base import PromptTrainerBase, resolve_description_file
+
+AGGREGATIONS = ("cupl", "dclip")
+
+
+def add_config(cfg):
+    cfg.TRAINER.ZEROSHOT = CN()
+    cfg.TRAINER.ZEROSHOT.TEMPLATES = ["a photo of a {}."]  # "{modality}" is filled from the dataset
+    cfg.TRAINER.ZEROSHOT.DESCRIPTIONS = ""  # "" = llm_descriptions/<DATASET.NAME>.json
+    cfg.TRAINER.ZEROSHOT.AGGREGATION = "cupl"  # cupl | dclip
+
+
+class ZeroshotBase(PromptTrainerBase):
+    TEXT_ONLY = True
+
+    def build_learner(self):
+        return None
+
+    def train(self):
+        print("Zero-shot method: nothing to train")
+        self.test()
+
+
+@TRAINER_REGISTRY.register()
+class ZeroshotCLIP(ZeroshotBase):
+    """Class vector = mean of the prompts from TRAINER.ZEROSHOT.TEMPLATES (one template or an ensemble)."""
+
+    def class_text_features(self):
+        return template_class_features(
+            lambda texts: self.frozen_text_features(texts, source="templates"),
+            self.classnames, list(self.cfg.TRAINER.ZEROSHOT.TEMPLATES), self.modality,
+        )
+
+
+@TRAINER_REGISTRY.register()
+class ZeroshotDescriptions(ZeroshotBase):
+    """Classify by LLM descriptions: CuPL (mean description embedding) or DCLIP (mean descriptor score)."""
+
+    def build_learner(self):
+        opts = self.cfg.TRAINER.ZEROSHOT
+        if opts.AGGREGATION not in AGGREGATIONS:
+            raise ValueError(f"TRAINER.ZEROSHOT.AGGREGATION must be one of {AGGREGATIONS}, got {opts.AGGREGATION!r}")
+        path = resolve_description_file(opts.DESCRIPTIONS, self.cfg.DATASET.NAME)
+        spec = getattr(self.dataset, "spec", None)
+        aliases = []
+        if spec is not None:
+            raw = dict(zip(spec.classnames, spec.raw_classnames))
+            aliases = [[raw.get(n, n)] for n in self.classnames]
+        per_class = match_descriptions(load_descriptions(path), self.classnames, aliases, source=path)
+        if opts.AGGREGATION == "dclip":
+            per_class = [[dclip_text(name, d) for d in ds] for name, ds in zip(self.classnames, per_class)]
+        flat = [d for ds in per_class for d in ds]
+        feats = self.frozen_text_features(flat, source=path)
+        self.per_class_features = list(torch.split(feats, [len(ds) for ds in per_class]))
+        return None
+
+    def class_text_features(self):
+        return cupl_class_features(self.per_class_features)
+
+    def logits(self, image_features):
+        if self.cfg.TRAINER.ZEROSHOT.AGGREGATION == "dclip":
+            return dclip_logits(image_features, self.per_class_features, self.logit_scale)
+        return super().logits(image_features)
