@@ -1,0 +1,29 @@
+"""Shared fixtures: tiny random backbones on disk, offline hub, and the Dassl marker."""
+
+from __future__ import annotations
+
+import os
+
+# Every hub look-up must fail at once: the tests never reach the network.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+import pytest  # noqa: E402
+
+import tiny_models  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def native_dir(tmp_path_factory):
+    """A local-dir tiny CLIP with open_clip's own text transformer."""
+    return tiny_models.write_local_dir(tmp_path_factory.mktemp("native") / "model", "native")
+
+
+@pytest.fixture(scope="session")
+def hf_dir(tmp_path_factory):
+    """A local-dir tiny CLIP with a BERT text tower (BiomedCLIP's text side)."""
+    return tiny_models.write_local_dir(tmp_path_factory.mktemp("hf") / "model", "hf")
+
+
+@pytest.fixture(params=["native", "hf"])
+def any_dir(request, native_dir, hf_dir):
+    return native_dir if request.param == "native" else hf_dir
