@@ -120,6 +120,8 @@ def _check_available(model_name: str, weights: str) -> bool:
                 "and the weights (open_clip_pytorch_model.bin or .safetensors) inside it."
             )
         return False
+    if os.path.isfile(weights):
+        return False
     if weights not in ("", RANDOM_WEIGHTS) and not _hub_repo_for(model_name, weights):
         if open_clip.get_pretrained_cfg(model_name, weights):
             return True  # a tag served from a plain URL; open_clip handles it

@@ -1,0 +1,97 @@
+"""Render docs/DATASETS.md from the spec table, so the documentation cannot drift from the code.
+
+Run `python -m medprompt.data.docs > docs/DATASETS.md` after editing medprompt/data/specs.py; a test
+compares the file with this output.
+"""
+
+from __future__ import annotations
+
+from tabulate import tabulate
+
+from medprompt.data.specs import DATASET_SPECS, DatasetSpec
+
+INTRO = """\
+# Datasets
+
+Every dataset below is registered in Dassl under its name; run with
+`--root $DATA --dataset-config-file configs/datasets/<name>.yaml`. Keep the data in the layout you
+downloaded it in; nothing needs converting. Generated from `medprompt/data/specs.py` by
+`python -m medprompt.data.docs > docs/DATASETS.md`.
+
+## How a dataset is found
+
+- Dataset folder: `<root>/<folder>/`. Images: the same folder, except in the **biomedcoop** layout,
+  where they are in `<root>/<folder>/<folder>/<class>/<image>`. Paths in a split file are relative to the
+  image folder (`<root>/<folder>/` for the **medpromptclip** and **vip** layouts).
+- Split file (CoOp format `{"train"|"val"|"test": [[path, label, class name], ...]}`): `DATASET.SPLIT_FILE`
+  if set (absolute, or relative to `<root>/<folder>/`), else the first of the names listed per dataset,
+  looked for in `<root>/<folder>/` and then in the image folder.
+- No split file: where the layout has class folders, one is built from them once (per class: images
+  sorted, shuffled with `DATASET.SPLIT_SEED` (default 1), cut by `DATASET.SPLIT_TRAIN_RATIO` (0.7) and
+  `DATASET.SPLIT_VAL_RATIO` (0.15), the rest test), saved atomically as `<root>/<folder>/split_<folder>.json`,
+  and the log says so. Layouts without class folders need their split file.
+- The split file's class names must match the label order below (published, prompt or folder form);
+  a file with another order is refused rather than trained on with wrong labels.
+- Few-shot (`DATASET.NUM_SHOTS` K >= 1, seed `SEED`): K images per class for training and min(K, 4) for
+  validation, drawn with a local random generator and cached as JSON in
+  `<root>/<folder>/split_fewshot/shot_<K>-seed_<S>.json`; K = -1 uses everything. The cache records the
+  split file's SHA-256 and is redrawn if the split file changes.
+- Base-to-new (`DATASET.SUBSAMPLE_CLASSES` all|base|new): labels sorted, the first ceil(n/2) are base,
+  the rest new, relabelled from 0 in each group.
+- Checks at load time, each one error naming the dataset, the file, the first offending entries and
+  their count: missing root or folders, missing split file, malformed entries, labels whose class name
+  disagrees, missing images (training images are allowed to be missing with
+  `DATASET.REQUIRE_TRAIN_IMAGES False`, for text-only methods), and images Pillow cannot read
+  (`DATASET.VERIFY_IMAGES`, default True).
+- Prompt class names are the published names with underscores and repeated spaces normalised and
+  lower-cased, except where the table says otherwise; description files may be keyed by either form.
+
+Where two published splits share a name, both are registered: `COVID_19` is the medpromptclip split
+(classes COVID, Lung_Opacity, Normal_lung, Viral_pneumonia) and `COVID_19_BiomedCoOp` the biomedcoop
+one (classes covid lungs, lung opacity lungs, viral pneumonia lungs, normal lungs). Both live in a
+folder named `COVID_19`, so keep them under different roots.
+"""
+
+
+def layout_line(spec: DatasetSpec) -> str:
+    """Where the images of `spec` are, in words."""
+    image_dir = f"<root>/{spec.folder}/" + (f"{spec.image_subdir}/" if spec.image_subdir else "")
+    if spec.class_folders is not None:
+        return f"`{image_dir}<class folder>/...`; split paths relative to `{image_dir}`"
+    return f"split paths relative to `{image_dir}` (no class folders)"
+
+
+def render_spec(spec: DatasetSpec) -> str:
+    """The section of one dataset."""
+    folders = spec.class_folders or ("",) * spec.num_classes
+    rows = [
+        (label, prompt, raw, folder)
+        for label, (prompt, raw, folder) in enumerate(zip(spec.classnames, spec.raw_classnames, folders))
+    ]
+    table = tabulate(rows, headers=["label", "prompt class name", "published name", "class folder"], tablefmt="github")
+    lines = [
+        f"### {spec.name}",
+        "",
+        f"- Source: {spec.origin}",
+        f"- Modality: {spec.modality}; layout: {spec.source}",
+        f"- Folder: {layout_line(spec)}",
+        f"- Split file: {', '.join(f'`{n}`' for n in spec.split_file_names)}",
+    ]
+    if spec.note:
+        lines.append(f"- Note: {spec.note}")
+    return "\n".join(lines + ["", table, ""])
+
+
+def render_datasets_md() -> str:
+    """The whole of docs/DATASETS.md."""
+    summary = tabulate(
+        [(s.name, s.source, s.modality, s.num_classes, s.origin) for s in DATASET_SPECS.values()],
+        headers=["name", "layout", "modality", "classes", "source"],
+        tablefmt="github",
+    )
+    sections = [render_spec(s) for s in DATASET_SPECS.values()]
+    return "\n".join([INTRO, "## Summary", "", summary, "", "## Datasets", "", *sections])
+
+
+if __name__ == "__main__":
+    print(render_datasets_md(), end="")

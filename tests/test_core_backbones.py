@@ -1,0 +1,82 @@
+"""Backbone loading by name: aliases, hub ids from a pre-filled cache, local folders and files, offline errors."""
+
+import time
+
+import pytest
+import torch
+
+import tiny_models
+from medprompt.backbones import ALIASES, BackboneNotFoundError, load_backbone, resolve
+
+
+def test_aliases_expand_to_real_names():
+    assert resolve("pmc-clip") == ("hf-hub:ryanyip7777/pmc_vit_l_14", "")
+    assert resolve("BiomedCLIP")[0] == "hf-hub:microsoft/BiomedCLIP-PubMedBERT_256-vit_base_patch16_224"
+    assert resolve("vit-b16") == ("ViT-B-16", "openai")
+    assert resolve("vit-b16", "laion2b_s34b_b88k") == ("ViT-B-16", "laion2b_s34b_b88k")
+    assert resolve("ViT-L-14") == ("ViT-L-14", "")
+
+
+@pytest.mark.parametrize("alias,kind", [("pmc-clip", "native"), ("biomedclip", "hf")])
+def test_real_hub_names_load_from_a_filled_cache(tmp_path, monkeypatch, alias, kind):
+    repo = ALIASES[alias][0].removeprefix("hf-hub:")
+    tiny_models.fill_fake_hub_cache(tmp_path, repo, kind)
+    from huggingface_hub import constants
+
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "hub"))
+    backbone = load_backbone(alias)
+    assert backbone.model.encode_text(backbone.tokenizer(["a fundus photograph"])).shape == (1, 32)
+
+
+def test_missing_hub_model_fails_fast_with_a_helpful_message(tmp_path, monkeypatch):
+    from huggingface_hub import constants
+
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "empty"))
+    start = time.monotonic()
+    with pytest.raises(BackboneNotFoundError) as err:
+        load_backbone("pmc-clip")
+    assert time.monotonic() - start < 5
+    message = str(err.value)
+    assert "ryanyip7777/pmc_vit_l_14" in message and "local-dir:" in message and "WEIGHTS" in message
+
+
+def test_missing_pretrained_tag_fails_fast(tmp_path, monkeypatch):
+    from huggingface_hub import constants
+
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "empty"))
+    with pytest.raises(BackboneNotFoundError, match="timm/vit_base_patch16_clip_224.openai"):
+        load_backbone("vit-b16")
+
+
+def test_local_dir_and_checkpoint_file_give_the_same_weights(native_dir, tmp_path):
+    from_dir = load_backbone(f"local-dir:{native_dir}")
+    import open_clip
+
+    config = tmp_path / "tiny-arch.json"
+    import json
+
+    config.write_text(json.dumps(json.loads((native_dir / "open_clip_config.json").read_text())["model_cfg"]))
+    open_clip.add_model_config(config)
+    from_file = load_backbone("tiny-arch", str(native_dir / "open_clip_pytorch_model.bin"))
+    assert from_file.digest == from_dir.digest
+    random = load_backbone("tiny-arch", "random")
+    assert random.digest != from_dir.digest
+
+
+def test_bad_names_and_weights_are_clear_errors(tmp_path):
+    with pytest.raises(BackboneNotFoundError, match="Unknown backbone"):
+        load_backbone("no-such-model", "random")
+    with pytest.raises(BackboneNotFoundError, match="neither a file nor a known pretrained tag"):
+        load_backbone("ViT-B-16", str(tmp_path / "missing.pt"))
+    with pytest.raises(BackboneNotFoundError, match="has no weights"):
+        load_backbone("ViT-B-16")
+    with pytest.raises(BackboneNotFoundError, match="open_clip_config.json"):
+        load_backbone(f"local-dir:{tmp_path}")
+
+
+def test_backbone_is_frozen(native_dir):
+    backbone = load_backbone(f"local-dir:{native_dir}")
+    assert not any(p.requires_grad for p in backbone.model.parameters())
+    assert not backbone.model.training
+    assert isinstance(backbone.digest, str) and len(backbone.digest) == 32
+    assert torch.is_tensor(backbone.model.logit_scale)

@@ -1,0 +1,50 @@
+"""Feature cache: a hit for the same content, a miss when anything that changes the content changes."""
+
+import os
+
+import torch
+
+from medprompt.feature_cache import FeatureCache, files_signature
+
+
+def test_hit_miss_and_invalidation(tmp_path):
+    image = tmp_path / "img.png"
+    image.write_bytes(b"one")
+    cache = FeatureCache(tmp_path / "cache")
+    calls = []
+
+    def compute():
+        calls.append(1)
+        return {"features": torch.randn(2, 4)}
+
+    parts = {"backbone": {"digest": "abc"}, "images": files_signature([str(image)]), "transform": "T"}
+    first = cache.get_or_compute("image_features", parts, compute)
+    second = cache.get_or_compute("image_features", parts, compute)
+    assert len(calls) == 1 and cache.hits == 1 and cache.misses == 1
+    assert torch.equal(first["features"], second["features"])
+
+    cache.get_or_compute("image_features", {**parts, "backbone": {"digest": "other"}}, compute)
+    cache.get_or_compute("image_features", {**parts, "transform": "T2"}, compute)
+    image.write_bytes(b"changed image")
+    os.utime(image, ns=(1, 1))
+    cache.get_or_compute("image_features", {**parts, "images": files_signature([str(image)])}, compute)
+    assert len(calls) == 4
+
+
+def test_no_partial_files_and_corrupt_entries_are_recomputed(tmp_path):
+    cache = FeatureCache(tmp_path)
+    parts = {"k": 1}
+    cache.get_or_compute("x", parts, lambda: {"features": torch.ones(1)})
+    [entry] = list((tmp_path / "x").iterdir())
+    assert entry.suffix == ".pt"  # only the final file, no temporary left behind
+    entry.write_bytes(b"garbage")
+    out = cache.get_or_compute("x", parts, lambda: {"features": torch.zeros(1)})
+    assert torch.equal(out["features"], torch.zeros(1))
+
+
+def test_disabled_cache_always_computes():
+    cache = FeatureCache(None)
+    calls = []
+    for _ in range(2):
+        cache.get_or_compute("x", {}, lambda: calls.append(1) or {"features": torch.ones(1)})
+    assert len(calls) == 2
