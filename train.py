@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 
 import torch
 
@@ -91,6 +92,8 @@ def main(args) -> None:
 
     cfg = setup_cfg(args)
     setup_logger(cfg.OUTPUT_DIR)
+    # Dassl's log file records stdout only; warnings (e.g. truncated descriptions) belong in it too
+    warnings.showwarning = lambda message, category, *_args, **_kw: print(f"{category.__name__}: {message}")
     if cfg.SEED >= 0:
         print(f"Setting fixed seed: {cfg.SEED}")
         set_random_seed(cfg.SEED)

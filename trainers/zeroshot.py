@@ -1,5 +1,5 @@
 """Training-free baselines: hand-written templates (ZeroshotCLIP) and LLM descriptions
-(ZeroshotDescriptions: CuPL's mean embedding or DCLIP's mean score)."""
+(ZeroshotDescriptions: CuPL's mean embedding, DCLIP's mean score, or attribute prompts after Qin et al.)."""
 
 from __future__ import annotations
 
@@ -7,18 +7,22 @@ import torch
 from dassl.engine import TRAINER_REGISTRY
 from yacs.config import CfgNode as CN
 
+from medprompt.attributes import DEFAULT_TEMPLATES, load_attributes, render_all
 from medprompt.descriptions import load_descriptions, match_descriptions
 from medprompt.zeroshot import cupl_class_features, dclip_logits, dclip_text, template_class_features
 from trainers.base import PromptTrainerBase, resolve_description_file
 
-AGGREGATIONS = ("cupl", "dclip")
+AGGREGATIONS = ("cupl", "dclip", "attributes")
 
 
 def add_config(cfg):
     cfg.TRAINER.ZEROSHOT = CN()
     cfg.TRAINER.ZEROSHOT.TEMPLATES = ["a photo of a {}."]  # "{modality}" is filled from the dataset
-    cfg.TRAINER.ZEROSHOT.DESCRIPTIONS = ""  # "" = llm_descriptions/<DATASET.NAME>.json
-    cfg.TRAINER.ZEROSHOT.AGGREGATION = "cupl"  # cupl | dclip
+    # "" = llm_descriptions/<DATASET.NAME>.json (llm_descriptions/attributes/<DATASET.NAME>.json for "attributes")
+    cfg.TRAINER.ZEROSHOT.DESCRIPTIONS = ""
+    cfg.TRAINER.ZEROSHOT.AGGREGATION = "cupl"  # cupl | dclip | attributes
+    # fields: {color} {shape} {texture} {location} {class} {modality}
+    cfg.TRAINER.ZEROSHOT.ATTRIBUTE_TEMPLATES = list(DEFAULT_TEMPLATES)
 
 
 class ZeroshotBase(PromptTrainerBase):
@@ -45,19 +49,25 @@ class ZeroshotCLIP(ZeroshotBase):
 
 @TRAINER_REGISTRY.register()
 class ZeroshotDescriptions(ZeroshotBase):
-    """Classify by LLM descriptions: CuPL (mean description embedding) or DCLIP (mean descriptor score)."""
+    """Classify by LLM descriptions: CuPL (mean description embedding), DCLIP (mean descriptor score) or
+    attribute prompts (mean embedding of the attribute templates filled from an attribute file)."""
 
     def build_learner(self):
         opts = self.cfg.TRAINER.ZEROSHOT
         if opts.AGGREGATION not in AGGREGATIONS:
             raise ValueError(f"TRAINER.ZEROSHOT.AGGREGATION must be one of {AGGREGATIONS}, got {opts.AGGREGATION!r}")
-        path = resolve_description_file(opts.DESCRIPTIONS, self.cfg.DATASET.NAME)
+        attributes = opts.AGGREGATION == "attributes"
+        path = resolve_description_file(opts.DESCRIPTIONS, self.cfg.DATASET.NAME, "attributes" if attributes else "")
         spec = getattr(self.dataset, "spec", None)
         aliases = []
         if spec is not None:
             raw = dict(zip(spec.classnames, spec.raw_classnames))
             aliases = [[raw.get(n, n)] for n in self.classnames]
-        per_class = match_descriptions(load_descriptions(path), self.classnames, aliases, source=path)
+        if attributes:
+            per_class = match_descriptions(load_attributes(path), self.classnames, aliases, source=path)
+            per_class = render_all(self.classnames, per_class, list(opts.ATTRIBUTE_TEMPLATES), self.modality, path)
+        else:
+            per_class = match_descriptions(load_descriptions(path), self.classnames, aliases, source=path)
         if opts.AGGREGATION == "dclip":
             per_class = [[dclip_text(name, d) for d in ds] for name, ds in zip(self.classnames, per_class)]
         flat = [d for ds in per_class for d in ds]
