@@ -5,9 +5,11 @@
 
 from trainers import evaluator  # noqa: F401  (registers MedicalClassification)
 from trainers import medpromptclip, zeroshot
+from trainers import cocoop, coop, kgcoop, linear_probe, maple  # baselines and stacked methods
+from trainers import vip
 from trainers.config import add_common_config
 
-TRAINER_MODULES = (medpromptclip, zeroshot)
+TRAINER_MODULES = (medpromptclip, zeroshot, vip, coop, cocoop, maple, kgcoop, linear_probe)
 
 
 def add_config(cfg):

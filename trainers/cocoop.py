@@ -1,0 +1,54 @@
+"""CoCoOp: CoOp's context plus a per-image shift from a small meta-network (medprompt/cocoop.py).
+
+The image encoder is frozen, so evaluation still runs on cached image features: the logits are a
+function of the image feature alone (`logits` below).
+"""
+
+from __future__ import annotations
+
+import torch
+from dassl.engine import TRAINER_REGISTRY
+from torch import nn
+from yacs.config import CfgNode as CN
+
+from medprompt.cocoop import MetaNet, conditional_logits
+from trainers.coop import CoOp, add_prompt_keys
+from trainers.stacking import add_stacking_config
+
+
+def add_config(cfg):
+    cfg.TRAINER.COCOOP = CN()
+    add_prompt_keys(cfg.TRAINER.COCOOP, n_ctx=4, ctx_init="a photo of a")
+    add_stacking_config(cfg)
+
+
+class CoCoOpLearner(nn.Module):
+    """Everything CoCoOp learns: the context vectors and the meta-network."""
+
+    def __init__(self, prompts: nn.Module, meta_net: MetaNet):
+        super().__init__()
+        self.prompts = prompts
+        self.meta_net = meta_net
+
+
+@TRAINER_REGISTRY.register()
+class CoCoOp(CoOp):
+    OPTS = "COCOOP"
+
+    def build_learner(self):
+        if self.opts.CSC:
+            raise ValueError("TRAINER.COCOOP.CSC: CoCoOp shifts one shared context per image; set CSC False")
+        prompts = super().build_learner()
+        self.meta_net = MetaNet(self.feature_dim(), self.text_encoder.width)
+        return CoCoOpLearner(prompts, self.meta_net)
+
+    @torch.no_grad()
+    def feature_dim(self) -> int:
+        """Size of the joint embedding (image features have the size of class text features)."""
+        return int(self.classifier(torch.tensor([0], device=self.device)).shape[-1])
+
+    def train_logits(self, images):
+        return conditional_logits(self.classifier, self.meta_net, self.encode_images(images), self.logit_scale), None
+
+    def logits(self, image_features):
+        return conditional_logits(self.classifier, self.meta_net, image_features, self.logit_scale)

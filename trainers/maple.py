@@ -1,0 +1,75 @@
+"""MaPLe: deep text prompts and vision prompts coupled to them (medprompt/maple.py), trained with
+cross-entropy on images.
+
+The vision prompts change the image features, so there is no image cache: training and evaluation run
+every image through the prompted image tower (medprompt/vision_encoder.py), and evaluation uses Dassl's
+generic loop with the class text features computed once per evaluation.
+"""
+
+from __future__ import annotations
+
+import torch
+from dassl.engine import TRAINER_REGISTRY, TrainerX
+from yacs.config import CfgNode as CN
+
+from medprompt.losses import cosine_logits
+from medprompt.maple import CoupledPrompts
+from medprompt.vision_encoder import PromptedVisionEncoder
+from trainers.coop import CoOp, add_prompt_keys
+from trainers.stacking import add_stacking_config
+
+
+def add_config(cfg):
+    cfg.TRAINER.MAPLE = CN()
+    # "a photo" in the two learned slots then "of a {}.": the upstream prompt "a photo of a {class}."
+    add_prompt_keys(cfg.TRAINER.MAPLE, n_ctx=2, ctx_init="a photo", depth=9, template="of a {}.")
+    add_stacking_config(cfg)
+
+
+@TRAINER_REGISTRY.register()
+class MaPLe(CoOp):
+    OPTS = "MAPLE"
+
+    def build_learner(self):
+        if self.opts.CSC:
+            raise ValueError("TRAINER.MAPLE.CSC: MaPLe couples one shared context to the image tower; set CSC False")
+        prompts = super().build_learner()
+        self.vision = PromptedVisionEncoder(self.clip)
+        self.coupled = CoupledPrompts(prompts, self.vision, self.text_encoder.width)
+        print(f"Vision prompts in {self.coupled.vision_depth} of {self.vision.num_layers} image layers")
+        self._eval_text = None
+        return self.coupled
+
+    def checkpoint_meta(self) -> dict:
+        return {**super().checkpoint_meta(), "vision_depth": self.coupled.vision_depth}
+
+    def encode_prompted_images(self, images):
+        ctx, deep = self.coupled.vision_prompts()
+        return self.vision(images, ctx, deep)
+
+    def train_logits(self, images):
+        class_features = self.classifier()
+        return cosine_logits(self.encode_prompted_images(images), class_features, self.logit_scale), class_features
+
+    @torch.no_grad()
+    def test(self, split=None):
+        self.set_model_mode("eval")
+        with self.autocast():
+            self._eval_text = self.classifier()
+        try:
+            return TrainerX.test(self, split)  # Dassl's loop over images: no cache for prompted images
+        finally:
+            self._eval_text = None
+
+    def model_inference(self, images):
+        with self.autocast():
+            text = self._eval_text if self._eval_text is not None else self.classifier()
+            return cosine_logits(self.encode_prompted_images(images), text, self.logit_scale)
+
+
+@TRAINER_REGISTRY.register()
+class MedPromptCLIP_MaPLe(MaPLe):  # noqa: N801  (the method's name: MedPromptCLIP + MaPLe)
+    """MaPLe whose text prompts start from MedPromptCLIP's (TRAINER.STACKING.INIT_FROM, required),
+    optionally with MedPromptCLIP's loss as an auxiliary term. Its keys are MaPLe's."""
+
+    REQUIRE_INIT = True
