@@ -15,16 +15,15 @@ Use the same config files and options the model was trained with; without --imag
 
 from __future__ import annotations
 
-import os
 import os.path as osp
 import sys
-import tempfile
 import textwrap
 
 import torch
 from PIL import Image
 from tabulate import tabulate
 
+from medprompt.atomic import write_text, write_with
 from medprompt.vip import ClassExplanation, explain
 from train import build_parser, require_dassl, setup_cfg
 
@@ -122,28 +121,7 @@ def render_figure(items: list[tuple[str, str]], explanations: list[list[ClassExp
             ax.set_title(title, fontsize=9)
             ax.axvline(0, color="black", linewidth=0.5)
         ax_att.set_xlim(0, 1)
-    save_atomic(path, lambda tmp: fig.savefig(tmp, format="png", dpi=100))
-
-
-def save_atomic(path: str, write) -> None:
-    """Call write(temporary path) in the target's folder, then move the result into place."""
-    folder = osp.dirname(osp.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=osp.basename(path), suffix=".tmp")
-    os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
-
-
-def write_text(path: str, text: str) -> None:
-    def write(tmp):
-        with open(tmp, "w", encoding="utf-8") as f:
-            f.write(text)
-    save_atomic(path, write)
+    write_with(path, lambda tmp: fig.savefig(tmp, format="png", dpi=100))
 
 
 def main(argv: list[str] | None = None) -> tuple[str, str]:

@@ -12,11 +12,12 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Callable, Iterable
 
 import torch
+
+from medprompt.atomic import write_with
 
 DEFAULT_DIR = Path(os.environ.get("MEDPROMPT_CACHE", Path.home() / ".cache" / "medprompt"))
 
@@ -34,18 +35,6 @@ def files_signature(paths: Iterable[str]) -> str:
         st = os.stat(path)
         h.update(f"{path}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
     return h.hexdigest()
-
-
-def atomic_torch_save(obj, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    os.close(fd)
-    try:
-        torch.save(obj, tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
 
 
 class FeatureCache:
@@ -72,5 +61,5 @@ class FeatureCache:
                 print(f"Ignoring unreadable cache entry {path}: {err}")
         self.misses += 1
         payload = compute()
-        atomic_torch_save(payload, path)
+        write_with(path, lambda tmp: torch.save(payload, tmp))
         return payload

@@ -18,7 +18,7 @@ from medprompt.data import fewshot
 from medprompt.data.errors import dataset_error
 from medprompt.data.folders import build_split_from_folders
 from medprompt.data.images import missing_images, unreadable_images
-from medprompt.data.jsonio import write_json_atomic
+from medprompt.atomic import write_json as write_json_atomic
 from medprompt.data.layout import configured_split_file, find_split_file, split_candidates
 from medprompt.data.specs import DatasetSpec
 from medprompt.data.splits import Item, base_new_labels, few_shot, read_split, subsample_classes

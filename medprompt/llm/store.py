@@ -9,9 +9,9 @@ killed at any moment leaves either the old or the new file, never half of one.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
+
+from medprompt.atomic import write_json
 
 
 def provenance_path(output: Path) -> Path:
@@ -20,19 +20,8 @@ def provenance_path(output: Path) -> Path:
 
 
 def write_json_atomic(path: Path, data: object) -> None:
-    """Write `data` as indented UTF-8 JSON to `path` through a temporary file and os.replace."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(data, f, indent=2, ensure_ascii=False)
-            f.write("\n")
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Write `data` as indented UTF-8 JSON to `path` atomically."""
+    write_json(path, data, indent=2)
 
 
 def read_json(path: Path) -> dict | None:

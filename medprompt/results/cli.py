@@ -10,7 +10,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from medprompt.results.atomic import write_text
+from medprompt.atomic import write_text
 from medprompt.results.plots import plot_tables
 from medprompt.results.render import FORMATS, render
 from medprompt.results.runs import read_tree

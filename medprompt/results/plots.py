@@ -15,7 +15,7 @@ from pathlib import Path
 
 from matplotlib.figure import Figure
 
-from medprompt.results.atomic import write_with
+from medprompt.atomic import write_with
 from medprompt.results.render import title
 from medprompt.results.tables import AVERAGE, Table
 

@@ -1,10 +1,12 @@
 """Write output files atomically: a temporary file in the target folder, then os.replace.
 
-A reader (or a crashed run) never sees half a table or half a figure.
+A reader (or a crashed run) never sees half a file: tables, figures, split files, caches, descriptions.
+Every writer of the project goes through here.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from collections.abc import Callable, Iterator
@@ -49,3 +51,15 @@ def write_with(path: str | Path, writer: Callable[[Path], None]) -> Path:
     with atomic_path(path) as tmp:
         writer(tmp)
     return Path(path)
+
+
+def write_json(path: str | Path, obj: object, indent: int = 1) -> Path:
+    """Write `obj` as UTF-8 JSON to `path` atomically, flushed to disk before the move."""
+    def dump(tmp: Path) -> None:
+        with open(tmp, "w", encoding="utf-8") as handle:
+            json.dump(obj, handle, indent=indent, ensure_ascii=False)
+            handle.write("\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+
+    return write_with(path, dump)
