@@ -10,12 +10,11 @@ features. Lay words ("white patchy") served the study better than jargon ("conso
 from __future__ import annotations
 
 import itertools
-import json
 import string
 from pathlib import Path
 from typing import Mapping, Sequence
 
-from medprompt.descriptions import DescriptionError
+from medprompt.descriptions import DescriptionError, read_class_file
 
 ATTRIBUTES = ("color", "shape", "texture", "location")
 FIELDS = (*ATTRIBUTES, "class", "modality")
@@ -34,15 +33,7 @@ def _first(items: list[str], n: int = 5) -> str:
 
 def load_attributes(path: str | Path) -> dict[str, ClassAttributes]:
     """Read and check an attribute file: {class: {attribute: [non-empty strings]}}, attributes from ATTRIBUTES."""
-    path = Path(path)
-    if not path.is_file():
-        raise DescriptionError(f"Attribute file {path} does not exist.")
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as err:
-        raise DescriptionError(f"Attribute file {path} is not valid JSON: {err}") from err
-    if not isinstance(data, dict) or not data:
-        raise DescriptionError(f"Attribute file {path} must hold a non-empty object {{class: {{attribute: [words]}}}}.")
+    data = read_class_file(path, "Attribute file", "{class: {attribute: [words]}}")
     not_objects = [repr(k) for k, v in data.items() if not isinstance(v, dict) or not v]
     if not_objects:
         raise DescriptionError(f"Attribute file {path}: classes whose value is not a non-empty object "

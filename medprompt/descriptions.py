@@ -19,17 +19,23 @@ class DescriptionError(ValueError):
     """A description file does not fit the dataset it is used with."""
 
 
-def load_descriptions(path: str | Path) -> dict[str, list[str]]:
-    """Read and check a description file: a JSON object of non-empty lists of non-empty strings."""
+def read_class_file(path: str | Path, kind: str, shape: str) -> dict:
+    """The non-empty JSON object of a per-class file (`kind` names it in errors, `shape` shows its form)."""
     path = Path(path)
     if not path.is_file():
-        raise DescriptionError(f"Description file {path} does not exist.")
+        raise DescriptionError(f"{kind} {path} does not exist.")
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as err:
-        raise DescriptionError(f"Description file {path} is not valid JSON: {err}") from err
+        raise DescriptionError(f"{kind} {path} is not valid JSON: {err}") from err
     if not isinstance(data, dict) or not data:
-        raise DescriptionError(f"Description file {path} must hold a non-empty object {{class: [sentences]}}.")
+        raise DescriptionError(f"{kind} {path} must hold a non-empty object {shape}.")
+    return data
+
+
+def load_descriptions(path: str | Path) -> dict[str, list[str]]:
+    """Read and check a description file: a JSON object of non-empty lists of non-empty strings."""
+    data = read_class_file(path, "Description file", "{class: [sentences]}")
     empty = [key for key, sentences in data.items() if not sentences]
     if empty:
         raise DescriptionError(f"Description file {path}: classes with an empty list: {empty}")

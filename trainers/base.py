@@ -23,7 +23,7 @@ from dassl.utils import save_checkpoint
 from torch import nn
 
 from medprompt.backbones import load_backbone
-from medprompt.descriptions import truncate_to_context
+from medprompt.descriptions import match_descriptions, truncate_to_context
 from medprompt.feature_cache import DEFAULT_DIR, FeatureCache, content_key, files_signature
 from medprompt.image_features import encode_loader
 from medprompt.losses import cosine_logits
@@ -65,6 +65,18 @@ class PromptTrainerBase(TrainerX):
     @property
     def classnames(self) -> list[str]:
         return list(self.dm.dataset.classnames)
+
+    def class_aliases(self, classnames=None) -> list[list[str]]:
+        """Per class, the other names a description file may use for it (the published split-file name)."""
+        spec = getattr(self.dm.dataset, "spec", None)
+        if spec is None:
+            return []
+        raw = dict(zip(spec.classnames, spec.raw_classnames))
+        return [[raw.get(name, name)] for name in (classnames or self.classnames)]
+
+    def match_class_texts(self, data: dict, source: str) -> list:
+        """The entries of a description-style file for each class of the dataset, in label order."""
+        return match_descriptions(data, self.classnames, self.class_aliases(), source=source)
 
     @property
     def modality(self) -> str:

@@ -14,7 +14,7 @@ from dassl.engine import TRAINER_REGISTRY
 from torch.utils.data import DataLoader, TensorDataset
 from yacs.config import CfgNode as CN
 
-from medprompt.descriptions import extra_classes, load_descriptions, match_descriptions
+from medprompt.descriptions import extra_classes, load_descriptions
 from medprompt.losses import text_to_text_loss
 from medprompt.prompts import PromptedClassifier, TextPrompts
 from trainers.base import PromptTrainerBase, resolve_description_file, seeded_generator
@@ -73,23 +73,16 @@ class MedPromptCLIP(PromptTrainerBase):
         path = resolve_description_file(self.opts.DESCRIPTIONS, self.cfg.DATASET.NAME)
         descriptions = load_descriptions(path)
         spec = getattr(self.dataset, "spec", None)
-        aliases = self._aliases(spec)
         names = self.classnames
-        per_class = match_descriptions(descriptions, names, aliases, source=path)
+        per_class = self.match_class_texts(descriptions, source=path)
         if self.opts.TRAIN_EXTRA_CLASSES:
             # every class of the dataset counts as known, so new classes stay unseen in base training
             all_names = list(spec.classnames) if spec else names
-            all_aliases = [[raw] for raw in spec.raw_classnames] if spec else aliases
+            all_aliases = self.class_aliases(all_names)
             extra = extra_classes(descriptions, all_names, all_aliases)
             names = names + extra
             per_class = per_class + [descriptions[k] for k in extra]
         return names, per_class
-
-    def _aliases(self, spec) -> list[list[str]]:
-        if spec is None:
-            return []
-        raw_by_name = dict(zip(spec.classnames, spec.raw_classnames))
-        return [[raw_by_name.get(name, name)] for name in self.classnames]
 
     def before_train(self):
         names, per_class = self.training_classes()

@@ -17,7 +17,7 @@ import torch
 from torch import Tensor
 from yacs.config import CfgNode as CN
 
-from medprompt.descriptions import load_descriptions, match_descriptions
+from medprompt.descriptions import load_descriptions
 from medprompt.losses import TEXT_LOSSES, text_to_text_loss
 from medprompt.prompts import TextPrompts
 from trainers.base import CheckpointMismatchError, PromptTrainerBase, resolve_description_file
@@ -115,12 +115,7 @@ class StackingMixin:
         """(class index per description, frozen description features), computed once."""
         if getattr(self, "_stack_targets", None) is None:
             path = resolve_description_file(self.stacking.DESCRIPTIONS, self.cfg.DATASET.NAME)
-            spec = getattr(self.dataset, "spec", None)
-            aliases = []
-            if spec is not None:
-                raw = dict(zip(spec.classnames, spec.raw_classnames))
-                aliases = [[raw.get(n, n)] for n in self.classnames]
-            per_class = match_descriptions(load_descriptions(path), self.classnames, aliases, source=path)
+            per_class = self.match_class_texts(load_descriptions(path), source=path)
             class_ids = torch.tensor([c for c, texts in enumerate(per_class) for _ in texts], device=self.device)
             texts = [t for texts in per_class for t in texts]
             print(f"Auxiliary text-to-text loss: {len(texts)} descriptions of {len(per_class)} classes from {path}")

@@ -13,7 +13,7 @@ from dassl.engine import TRAINER_REGISTRY
 from dassl.metrics import compute_accuracy
 from yacs.config import CfgNode as CN
 
-from medprompt.descriptions import load_descriptions, match_descriptions
+from medprompt.descriptions import load_descriptions
 from medprompt.feature_cache import content_key
 from medprompt.vip import ViPLearner, vip_loss
 from trainers.base import PromptTrainerBase, resolve_description_file
@@ -42,12 +42,7 @@ class ViP(PromptTrainerBase):
     def class_symptoms(self) -> list[list[str]]:
         """The symptoms of each class of the dataset, in label order."""
         path = self.symptom_file()
-        spec = getattr(self.dataset, "spec", None)
-        aliases = []
-        if spec is not None:
-            raw = dict(zip(spec.classnames, spec.raw_classnames))
-            aliases = [[raw.get(n, n)] for n in self.classnames]
-        return match_descriptions(load_descriptions(path), self.classnames, aliases, source=f"symptom file {path}")
+        return self.match_class_texts(load_descriptions(path), source=f"symptom file {path}")
 
     def build_learner(self):
         o = self.opts

@@ -8,7 +8,7 @@ from dassl.engine import TRAINER_REGISTRY
 from yacs.config import CfgNode as CN
 
 from medprompt.attributes import DEFAULT_TEMPLATES, load_attributes, render_all
-from medprompt.descriptions import load_descriptions, match_descriptions
+from medprompt.descriptions import load_descriptions
 from medprompt.zeroshot import cupl_class_features, dclip_logits, dclip_text, template_class_features
 from trainers.base import PromptTrainerBase, resolve_description_file
 
@@ -58,16 +58,11 @@ class ZeroshotDescriptions(ZeroshotBase):
             raise ValueError(f"TRAINER.ZEROSHOT.AGGREGATION must be one of {AGGREGATIONS}, got {opts.AGGREGATION!r}")
         attributes = opts.AGGREGATION == "attributes"
         path = resolve_description_file(opts.DESCRIPTIONS, self.cfg.DATASET.NAME, "attributes" if attributes else "")
-        spec = getattr(self.dataset, "spec", None)
-        aliases = []
-        if spec is not None:
-            raw = dict(zip(spec.classnames, spec.raw_classnames))
-            aliases = [[raw.get(n, n)] for n in self.classnames]
         if attributes:
-            per_class = match_descriptions(load_attributes(path), self.classnames, aliases, source=path)
+            per_class = self.match_class_texts(load_attributes(path), source=path)
             per_class = render_all(self.classnames, per_class, list(opts.ATTRIBUTE_TEMPLATES), self.modality, path)
         else:
-            per_class = match_descriptions(load_descriptions(path), self.classnames, aliases, source=path)
+            per_class = self.match_class_texts(load_descriptions(path), source=path)
         if opts.AGGREGATION == "dclip":
             per_class = [[dclip_text(name, d) for d in ds] for name, ds in zip(self.classnames, per_class)]
         flat = [d for ds in per_class for d in ds]
