@@ -27,3 +27,13 @@ def hf_dir(tmp_path_factory):
 @pytest.fixture(params=["native", "hf"])
 def any_dir(request, native_dir, hf_dir):
     return native_dir if request.param == "native" else hf_dir
+
+
+@pytest.fixture(autouse=True)
+def _undo_dassl_logging_disable():
+    """Importing Dassl's data package calls logging.disable(WARNING) for the whole process; tests that
+    read log records must not depend on whether an earlier test imported Dassl."""
+    import logging
+
+    logging.disable(logging.NOTSET)
+    yield
