@@ -1,13 +1,16 @@
 """Load a CLIP-style backbone through open_clip, by one config value.
 
-`MODEL.BACKBONE.NAME` takes a short alias (``pmc-clip``, ``biomedclip``, ``vit-b16`` ...), any open_clip
-model name, an ``hf-hub:org/repo`` id or a ``local-dir:/path`` folder. `MODEL.BACKBONE.WEIGHTS` takes an
+`MODEL.BACKBONE.NAME` takes a short alias (``pmc-clip``, ``biomedclip``, ``vit-b16``, ``synth-clip`` ...), any
+open_clip model name, an ``hf-hub:org/repo`` id or a ``local-dir:/path`` folder. `MODEL.BACKBONE.WEIGHTS` takes an
 open_clip pretrained tag (``openai``), a checkpoint file, ``random`` (architecture only, for tests and
 benchmarks) or nothing (the alias's or schema's own weights).
 
 Offline, open_clip's hub download retries for about 20 s before failing; we look in the local Hugging
 Face cache first and probe the hub once with a short timeout, so a missing model fails at once with a
 message that says what was tried and how to point at a local copy.
+
+A `local-dir:` folder may also take its HF text tower from an installed Python package
+(medprompt/package_tower.py).
 """
 
 from __future__ import annotations
@@ -24,6 +27,9 @@ import open_clip
 import torch
 from torch import nn
 
+from medprompt.package_tower import (BackboneNotFoundError, load_package_tower, package_tower_config,
+                                    stdout_with_isatty)
+
 ALIASES: dict[str, tuple[str, str]] = {
     "pmc-clip": ("hf-hub:ryanyip7777/pmc_vit_l_14", ""),
     "biomedclip": ("hf-hub:microsoft/BiomedCLIP-PubMedBERT_256-vit_base_patch16_224", ""),
@@ -31,16 +37,15 @@ ALIASES: dict[str, tuple[str, str]] = {
     "vit-b32": ("ViT-B-32", "openai"),
     "vit-l14": ("ViT-L-14", "openai"),
     "rn50": ("RN50", "openai"),
+    # the tiny CLIP of the synthetic world, shipped in this repository (scripts/train_synth_clip.py)
+    "synth-clip": ("local-dir:" + os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                                               "backbones", "synth-clip"), ""),
 }
 
 RANDOM_WEIGHTS = "random"
 HF_HUB_PREFIX = "hf-hub:"
 LOCAL_DIR_PREFIX = "local-dir:"
 HF_CONFIG_FILE = "open_clip_config.json"
-
-
-class BackboneNotFoundError(RuntimeError):
-    """The backbone could not be found locally and could not be downloaded."""
 
 
 @dataclass
@@ -173,10 +178,16 @@ def load_backbone(name: str, weights: str = "", device: str | torch.device = "cp
             f"Backbone {model_name!r} has no weights: set MODEL.BACKBONE.WEIGHTS to a pretrained tag "
             f"({open_clip.list_pretrained_tags_by_model(model_name)}), a checkpoint file, or 'random'."
         )
+    package_config = package_tower_config(model_name)
     try:
-        with contextlib.nullcontext() if online else _hub_offline():
-            model, _, preprocess = open_clip.create_model_and_transforms(model_name, pretrained=pretrained, **kwargs)
-            tokenizer = open_clip.get_tokenizer(model_name)
+        if package_config is not None:
+            model, tokenizer, preprocess = load_package_tower(
+                model_name[len(LOCAL_DIR_PREFIX):], package_config, weights == RANDOM_WEIGHTS)
+        else:
+            with contextlib.nullcontext() if online else _hub_offline(), stdout_with_isatty():
+                model, _, preprocess = open_clip.create_model_and_transforms(
+                    model_name, pretrained=pretrained, **kwargs)
+                tokenizer = open_clip.get_tokenizer(model_name)
     except RuntimeError as err:
         if "not found in built-ins" in str(err):
             raise BackboneNotFoundError(

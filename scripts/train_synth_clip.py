@@ -20,7 +20,6 @@ import argparse
 import hashlib
 import json
 import math
-import os
 import platform
 import sys
 import time
@@ -29,13 +28,17 @@ from pathlib import Path
 
 import numpy as np
 import open_clip
-from open_clip.tokenizer import HFTokenizer
 import torch
-import torch.nn.functional as F
+from open_clip.tokenizer import HFTokenizer
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from medprompt.backbones import PARTIAL_WEIGHTS_FILE, create_package_tower_model, resolve_package_tower  # noqa: E402
+from medprompt.package_tower import (  # noqa: E402
+    PARTIAL_WEIGHTS_FILE,
+    create_package_tower_model,
+    resolve_package_tower,
+)
+from medprompt.atomic import write_with  # noqa: E402
 from medprompt.synthetic.attributes import DISEASES, MODALITIES  # noqa: E402
 from medprompt.synthetic.captions import caption  # noqa: E402
 from medprompt.synthetic.render import IMAGE_SIZE, render  # noqa: E402
@@ -144,8 +147,9 @@ def train(s: Settings, out: Path) -> dict:
           f"({time.time() - started:.0f} s)")
 
     config = {"model_cfg": model_config(s),
-              "preprocess_cfg": {"mean": mean.tolist(), "std": std.tolist(), "interpolation": "bilinear",
-                                 "resize_mode": "shortest"}}
+              "preprocess_cfg": {"mean": [round(v, 3) for v in mean.tolist()],
+                                 "std": [round(v, 3) for v in std.tolist()],
+                                 "interpolation": "bilinear", "resize_mode": "shortest"}}
     resolved = resolve_package_tower(config)
     model = create_package_tower_model(resolved["model_cfg"], pretrained_text=True)
     tokenizer = HFTokenizer(resolved["model_cfg"]["text_cfg"]["hf_tokenizer_name"], context_length=77)
@@ -165,8 +169,11 @@ def train(s: Settings, out: Path) -> dict:
     steps_per_epoch = math.ceil(len(images) / s.batch_size)
     total = steps_per_epoch * s.epochs
     warmup = steps_per_epoch
-    sched = torch.optim.lr_scheduler.LambdaLR(
-        optim, lambda t: (t + 1) / warmup if t < warmup else 0.5 * (1 + math.cos(math.pi * (t - warmup) / (total - warmup))))
+
+    def lr_factor(t: int) -> float:  # one epoch of linear warm-up, then cosine
+        return (t + 1) / warmup if t < warmup else 0.5 * (1 + math.cos(math.pi * (t - warmup) / (total - warmup)))
+
+    sched = torch.optim.lr_scheduler.LambdaLR(optim, lr_factor)
     gen = torch.Generator().manual_seed(s.seed)
     model.visual.train()
     for epoch in range(s.epochs):
@@ -194,7 +201,8 @@ def train(s: Settings, out: Path) -> dict:
 
     config["training"] = {
         "script": "scripts/train_synth_clip.py",
-        "command": f"python scripts/train_synth_clip.py --out {out} --seed {s.seed}",
+        "command": f"python scripts/train_synth_clip.py --seed {s.seed}  "
+                   "(writes backbones/synth-clip; other settings as recorded)",
         "settings": asdict(s),
         "seed": s.seed,
         "data_digest": digest,
@@ -210,9 +218,7 @@ def train(s: Settings, out: Path) -> dict:
     out.mkdir(parents=True, exist_ok=True)
     for name, write in ((PARTIAL_WEIGHTS_FILE, lambda p: torch.save(state, p)),
                         ("open_clip_config.json", lambda p: Path(p).write_text(json.dumps(config, indent=2) + "\n"))):
-        tmp = out / f".{name}.tmp-{os.getpid()}"
-        write(tmp)
-        os.replace(tmp, out / name)
+        write_with(out / name, write)
     return config
 
 

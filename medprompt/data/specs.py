@@ -20,7 +20,8 @@ from pathlib import Path
 from medprompt.classnames import closest_names, normalize_classname
 
 #: Layout families: where images live below <root>/<folder>, and the split file name a built split gets.
-SOURCES = ("medpromptclip", "biomedcoop", "vip")
+#: "synthetic" (the generated world of medprompt.synthetic) has the medpromptclip layout.
+SOURCES = ("medpromptclip", "biomedcoop", "vip", "synthetic")
 
 
 @dataclass(frozen=True)
@@ -115,7 +116,7 @@ HISTO = "H&E histopathology slide"
 CXR = "chest X-ray"
 FUNDUS = "fundus photograph"
 OCT = "optical coherence tomography scan"
-_M, _B, _V = SOURCES
+_M, _B, _V, _S = SOURCES
 
 _SPECS = [
     # --- medpromptclip layout: paths relative to <root>/<Name>/ ---
@@ -615,6 +616,28 @@ _SPECS = [
         class_folders=None,
     ),
 ]
+
+
+
+def _synthetic_specs() -> list[DatasetSpec]:
+    """One dataset per modality of the synthetic world, from its attribute table (no images needed)."""
+    from medprompt.synthetic.attributes import MODALITIES, diseases_of
+    from medprompt.synthetic.world import class_folder
+
+    return [
+        _spec(
+            m.dataset,
+            _S,
+            f"synthetic {m.words}s drawn by medprompt.synthetic (python -m medprompt.synthetic.world)",
+            m.words,
+            tuple(class_folder(d.name) for d in diseases_of(m.key)),
+            note="generated, not downloaded: classes are visual attribute patterns (see docs/DEMO.md)",
+        )
+        for m in MODALITIES
+    ]
+
+
+_SPECS += _synthetic_specs()
 
 DATASET_SPECS: dict[str, DatasetSpec] = {s.name: s for s in _SPECS}
 
