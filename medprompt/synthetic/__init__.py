@@ -1,0 +1,1 @@
+"""The synthetic medical world: attribute table, image renderer, captions, descriptions, dataset writer."""
