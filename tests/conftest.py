@@ -37,3 +37,11 @@ def _undo_dassl_logging_disable():
 
     logging.disable(logging.NOTSET)
     yield
+
+
+@pytest.fixture
+def no_proxy(monkeypatch):
+    """No proxy between the openai client and a test server on 127.0.0.1."""
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
