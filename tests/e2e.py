@@ -17,7 +17,7 @@ TINY_OPTS = ["DATALOADER.NUM_WORKERS", "0", "INPUT.SIZE", "(32,32)", "DATALOADER
 
 
 def needs_dassl():
-    return pytest.importorskip("dassl", reason="stock Dassl is not installed (see README: Install)")
+    return pytest.importorskip("dassl", reason="stock Dassl is not installed (see README)")
 
 
 def train(args: list[str], opts: list[str] = (), env: dict | None = None, ok: bool = True) -> str:
