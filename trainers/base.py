@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import os.path as osp
 
@@ -106,6 +107,12 @@ class PromptTrainerBase(TrainerX):
     def build_learner(self) -> nn.Module | None:
         raise NotImplementedError
 
+    @functools.cached_property
+    def embed_dim(self) -> int:
+        """Size of the joint image-text embedding (read off one frozen text feature)."""
+        with torch.no_grad():
+            return int(self.text_encoder(self.text_encoder.tokenize(["a"])).shape[-1])
+
     def checkpoint_meta(self) -> dict:
         """What a checkpoint must agree with to be loaded into this trainer."""
         return {"trainer": self.cfg.TRAINER.NAME, "backbone": self.backbone.identity}
@@ -118,6 +125,10 @@ class PromptTrainerBase(TrainerX):
         return torch.autocast("cuda", dtype=dtype)
 
     # -- training --------------------------------------------------------------------------------
+    def parse_batch_train(self, batch):
+        """(images, labels) of an image batch on the device (the domain label is not used)."""
+        return batch["img"].to(self.device), batch["label"].to(self.device)
+
     def after_epoch(self):
         self.update_lr()  # per-epoch schedule, stepped before the epoch's checkpoint records it
         super().after_epoch()

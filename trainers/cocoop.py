@@ -6,7 +6,6 @@ function of the image feature alone (`logits` below).
 
 from __future__ import annotations
 
-import torch
 from dassl.engine import TRAINER_REGISTRY
 from torch import nn
 from yacs.config import CfgNode as CN
@@ -39,13 +38,8 @@ class CoCoOp(CoOp):
         if self.opts.CSC:
             raise ValueError("TRAINER.COCOOP.CSC: CoCoOp shifts one shared context per image; set CSC False")
         prompts = super().build_learner()
-        self.meta_net = MetaNet(self.feature_dim(), self.text_encoder.width)
+        self.meta_net = MetaNet(self.embed_dim, self.text_encoder.width)
         return CoCoOpLearner(prompts, self.meta_net)
-
-    @torch.no_grad()
-    def feature_dim(self) -> int:
-        """Size of the joint embedding (image features have the size of class text features)."""
-        return int(self.classifier(torch.tensor([0], device=self.device)).shape[-1])
 
     def train_logits(self, images):
         return conditional_logits(self.classifier, self.meta_net, self.encode_images(images), self.logit_scale), None

@@ -64,9 +64,6 @@ class CoOp(StackingMixin, PromptTrainerBase):
         super().before_train()
 
     # -- training --------------------------------------------------------------------------------
-    def parse_batch_train(self, batch):
-        return batch["img"].to(self.device), batch["label"].to(self.device)
-
     @torch.no_grad()
     def encode_images(self, images: Tensor) -> Tensor:
         return self.clip.encode_image(images)

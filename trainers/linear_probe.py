@@ -32,12 +32,8 @@ class LinearProbe(PromptTrainerBase):
 
     def build_model(self):
         super().build_model()
-        dim = int(self.clip.encode_image(torch.zeros(1, *self.image_shape(), device=self.device)).shape[-1])
-        self.head = nn.Linear(dim, len(self.classnames)).requires_grad_(False).to(self.device)
+        self.head = nn.Linear(self.embed_dim, len(self.classnames)).requires_grad_(False).to(self.device)
         self.register_model(LEARNER, self.head)
-
-    def image_shape(self) -> tuple[int, ...]:
-        return tuple(next(iter(self.test_loader))["img"].shape[1:])
 
     def checkpoint_meta(self) -> dict:
         return {**super().checkpoint_meta(), "num_classes": len(self.classnames)}

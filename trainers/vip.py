@@ -58,9 +58,6 @@ class ViP(PromptTrainerBase):
                 "symptoms": content_key({"symptoms": self.symptoms})}
 
     # -- training --------------------------------------------------------------------------------
-    def parse_batch_train(self, batch):
-        return batch["img"].to(self.device), batch["label"].to(self.device)
-
     def forward_backward(self, batch):
         images, labels = self.parse_batch_train(batch)
         with self.autocast():
