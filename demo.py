@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -29,7 +28,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent
 sys.path.insert(0, str(REPO))
 
-from medprompt.results import read_run, read_tree  # noqa: E402
+from medprompt.results import read_tree  # noqa: E402
+from medprompt.results.runs import clear_unfinished, run_finished  # noqa: E402
 from medprompt.synthetic.world import WorldSettings, write_world  # noqa: E402
 
 CONFIG = "synth"
@@ -58,7 +58,7 @@ def run_dir(plan: Plan, protocol: str, dataset: str, method: str) -> Path:
 
 def train(plan: Plan, method: str, dataset: str, outdir: Path, flags: list[str], opts: list[str]) -> float:
     """One train.py run in a subprocess unless it finished before; returns its seconds (0 when skipped)."""
-    if outdir.is_dir() and read_run(outdir).finished:
+    if run_finished(outdir)[0]:
         print(f"  skip (finished): {outdir}")
         return 0.0
     cmd = [sys.executable, str(REPO / "train.py"), "--root", str(plan.data), "--seed", str(plan.seed),
@@ -67,8 +67,7 @@ def train(plan: Plan, method: str, dataset: str, outdir: Path, flags: list[str],
            "--output-dir", str(outdir), *flags,
            "DATASET.NUM_SHOTS", str(plan.shots), "MODEL.CACHE_DIR", str(plan.output / "cache"),
            *opts, *plan.extra_opts]
-    if (outdir / "prompt_learner").is_dir():
-        shutil.rmtree(outdir / "prompt_learner")  # an unfinished run restarts rather than resuming
+    clear_unfinished(outdir)  # an unfinished run restarts rather than resuming
     print(f"  run: {method} on {dataset} -> {outdir}")
     started = time.time()
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}

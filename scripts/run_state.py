@@ -12,32 +12,12 @@ checkpoints and tensorboard files, so Dassl does not resume a run that failed.
 
 from __future__ import annotations
 
-import shutil
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from medprompt.results import read_run  # noqa: E402
-from medprompt.results.runs import LOG_NAME  # noqa: E402
-
-
-def finished(folder: Path) -> tuple[bool, str]:
-    """(finished, reason when not)."""
-    if not folder.is_dir():
-        return False, "no output folder"
-    run = read_run(folder)
-    return run.finished, run.reason
-
-
-def prepare(folder: Path) -> list[Path]:
-    """Remove what a restarted run must not resume from; return what was removed."""
-    if not folder.is_dir() or finished(folder)[0]:
-        return []
-    removed = [p for p in sorted(folder.iterdir()) if not LOG_NAME.match(p.name)]
-    for path in removed:
-        shutil.rmtree(path) if path.is_dir() else path.unlink()
-    return removed
+from medprompt.results.runs import clear_unfinished, run_finished  # noqa: E402
 
 
 def text_only(trainer: str) -> bool:
@@ -59,11 +39,11 @@ def main(argv: list[str]) -> int:
         return 0 if text_only(target) else 1
     folder = Path(target)
     if command == "finished":
-        done, reason = finished(folder)
+        done, reason = run_finished(folder)
         if not done and folder.is_dir():
             print(f"{folder}: unfinished ({reason}); running it again")
         return 0 if done else 1
-    for path in prepare(folder):
+    for path in clear_unfinished(folder):
         print(f"{folder}: removed {path.name} of the unfinished run")
     return 0
 

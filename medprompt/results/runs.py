@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -142,3 +143,24 @@ def read_tree(root: str | Path) -> TreeScan:
         )
     key = lambda r: (r.protocol, r.dataset, r.shots, r.trainer, r.config_name, r.seed)  # noqa: E731
     return TreeScan(root=root, runs=tuple(sorted(runs, key=key)), stray_logs=tuple(strays))
+
+
+def run_finished(folder: str | Path) -> tuple[bool, str]:
+    """(whether the seed folder holds a finished run, the reason when not)."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        return False, "no output folder"
+    run = read_run(folder)
+    return run.finished, run.reason
+
+
+def clear_unfinished(folder: str | Path) -> list[Path]:
+    """In an unfinished run's folder, remove everything but its logs (checkpoints, tensorboard), so that
+    running it again restarts instead of resuming a run that failed; return what was removed."""
+    folder = Path(folder)
+    if not folder.is_dir() or run_finished(folder)[0]:
+        return []
+    removed = [p for p in sorted(folder.iterdir()) if not LOG_NAME.match(p.name)]
+    for path in removed:
+        shutil.rmtree(path) if path.is_dir() else path.unlink()
+    return removed
