@@ -1,7 +1,8 @@
 """CoCoOp's image-conditioned context: a meta-network turns each image feature into a shift that is
 added to every context vector, so each image gets its own class prompts.
 
-Meta-network: Linear(image feature dim -> dim/16) - ReLU - Linear(dim/16 -> text width). Because the
+Meta-network: Linear(image feature dim -> dim/16) - ReLU - Linear(dim/16 -> text width), fed the
+L2-normalised image feature. Because the
 image encoder stays frozen, the logits are a function of the (cacheable) image features alone.
 """
 
@@ -40,14 +41,15 @@ def conditional_logits(
     n_cls = classifier.tokens.shape[0]
     rows = []
     for start in range(0, image_features.shape[0], chunk):
-        feats = image_features[start:start + chunk]
-        shift = meta_net(feats.to(next(meta_net.parameters()).dtype))  # [B, width]
-        b = feats.shape[0]
+        img = F.normalize(image_features[start:start + chunk].float(), dim=-1)
+        # the meta-net sees the normalised feature, as in the published code, so its input scale does
+        # not depend on the backbone's feature norm
+        shift = meta_net(img.to(next(meta_net.parameters()).dtype))  # [B, width]
+        b = img.shape[0]
         ctx = classifier.prompts.ctx.unsqueeze(0) + shift.unsqueeze(1)  # [B, n_ctx, width]
         ctx = ctx.unsqueeze(1).expand(-1, n_cls, -1, -1).reshape(b * n_cls, *ctx.shape[1:])
         tokens = classifier.tokens.repeat(b, 1)
         text = classifier.encoder(tokens, ctx=ctx, deep_ctx=list(classifier.prompts.deep_ctx))
         text = F.normalize(text.float(), dim=-1).view(b, n_cls, -1)
-        img = F.normalize(feats.float(), dim=-1)
         rows.append(logit_scale * torch.einsum("bd,bcd->bc", img, text))
     return torch.cat(rows)

@@ -77,12 +77,20 @@ def match_descriptions(
 
 
 def extra_classes(descriptions: Mapping[str, list[str]], classnames: Sequence[str],
-                  aliases: Sequence[Sequence[str]] = ()) -> list[str]:
-    """Description keys that match none of the classes (for training on a file's wider class set)."""
+                  aliases: Sequence[Sequence[str]] = ()) -> dict[str, list[str]]:
+    """The file's classes that match none of the given classes (for training on a file's wider class
+    set), under their normalised names, as dataset classes are: `{"macular hole": sentences}` for a key
+    "macular_hole", so one disease is never trained under two spellings. Keys that normalise alike
+    are merged."""
     known = {normalize_classname(n) for n in classnames}
     for group in aliases:
         known.update(normalize_classname(n) for n in group)
-    return [key for key in descriptions if normalize_classname(key) not in known]
+    extra: dict[str, list[str]] = {}
+    for key, sentences in descriptions.items():
+        name = normalize_classname(key)
+        if name not in known:
+            extra.setdefault(name, []).extend(sentences)
+    return extra
 
 
 def truncate_to_context(texts: Sequence[str], fits, source: str) -> list[str]:

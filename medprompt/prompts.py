@@ -27,7 +27,7 @@ class TextPrompts(nn.Module):
     `deep_ctx`, one [n_ctx, width] per layer 1..depth-1.
 
     Initialised from the token embeddings of `ctx_init` when that text takes exactly n_ctx tokens,
-    otherwise from N(0, 0.02).
+    otherwise from N(0, 0.02) (with class-specific context, an independent draw per class).
     """
 
     def __init__(
@@ -46,10 +46,11 @@ class TextPrompts(nn.Module):
         self.n_ctx, self.depth = n_ctx, depth
         init = encoder.embed_text(ctx_init, n_ctx) if ctx_init else None
         self.initialised_from = ctx_init if init is not None else "random"
+        shape = (n_cls, n_ctx, encoder.width) if n_cls > 0 else (n_ctx, encoder.width)  # n_cls: CoOp's CSC
         if init is None:
-            init = torch.empty(n_ctx, encoder.width).normal_(std=0.02)
-        if n_cls > 0:  # class-specific context (CoOp's CSC)
-            init = init.unsqueeze(0).repeat(n_cls, 1, 1)
+            init = torch.empty(shape).normal_(std=0.02)  # class-specific: each class its own draw
+        elif n_cls > 0:
+            init = init.unsqueeze(0).repeat(n_cls, 1, 1)  # every class starts from the same words
         self.ctx = nn.Parameter(init)
         self.deep_ctx = nn.ParameterList(
             [nn.Parameter(torch.empty(n_ctx, encoder.width).normal_(std=0.02)) for _ in range(depth - 1)]

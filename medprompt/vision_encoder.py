@@ -1,6 +1,7 @@
 """Run an open_clip image tower with learnable prompt tokens added to its token sequence.
 
-Multi-modal prompt methods (MaPLe) append n learnable tokens to the patch tokens of a ViT, and for deep
+Multi-modal prompt methods (MaPLe) append n learnable tokens to the patch tokens of a ViT (before its
+pre-transformer LayerNorm, as MaPLe's published code does), and for deep
 prompts overwrite those n positions with a layer's own tokens before the layer runs. The step differs
 between open_clip's own VisionTransformer (CLIP, PMC-CLIP) and the timm ViT that open_clip wraps for
 BiomedCLIP, so it lives here, once, beside the prompted text encoder.
@@ -74,7 +75,9 @@ class PromptedVisionEncoder(nn.Module):
 
     def _forward_native(self, images: Tensor, ctx: Tensor | None, deep_ctx: Sequence[Tensor], n: int) -> Tensor:
         visual = self.visual
-        x = append_tokens(visual._embeds(images), ctx)
+        # MaPLe appends the first layer's prompts to the patch tokens *before* the pre-transformer
+        # LayerNorm (ln_pre), so they are normalised with the image tokens
+        x = visual.ln_pre(append_tokens(self._native_tokens(images), ctx))
         transformer = visual.transformer
         for i, block in enumerate(transformer.resblocks):
             if 0 < i <= len(deep_ctx):
@@ -87,12 +90,21 @@ class PromptedVisionEncoder(nn.Module):
         pooled, _ = visual._pool(x)
         return pooled @ visual.proj if visual.proj is not None else pooled
 
+    def _native_tokens(self, images: Tensor) -> Tensor:
+        """Class + patch tokens with positions of open_clip's ViT, before ln_pre ([B, 1 + grid², width])."""
+        visual = self.visual
+        x = visual.conv1(images)
+        x = x.reshape(x.shape[0], x.shape[1], -1).permute(0, 2, 1)
+        cls = visual.class_embedding.to(x.dtype).view(1, 1, -1).expand(x.shape[0], -1, -1)
+        x = torch.cat([cls, x], dim=1) + visual.positional_embedding.to(x.dtype)
+        return visual.patch_dropout(x)
+
     def _forward_timm(self, images: Tensor, ctx: Tensor | None, deep_ctx: Sequence[Tensor], n: int) -> Tensor:
         trunk = self.visual.trunk
         x = trunk.patch_embed(images)
         x = trunk._pos_embed(x)
         x = trunk.patch_drop(x)
-        x = append_tokens(trunk.norm_pre(x), ctx)
+        x = trunk.norm_pre(append_tokens(x, ctx))  # before the pre-norm, as on open_clip's own ViT
         for i, block in enumerate(trunk.blocks):
             if 0 < i <= len(deep_ctx):
                 x = replace_last(x, deep_ctx[i - 1], n)

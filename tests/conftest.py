@@ -12,6 +12,17 @@ import pytest  # noqa: E402
 import tiny_models  # noqa: E402
 
 
+def pytest_sessionstart(session):
+    """CI sets MEDPROMPT_REQUIRE_DASSL=1: there the Dassl path is the product, so a missing or broken
+    Dassl stops the run instead of letting every Dassl test skip."""
+    if os.environ.get("MEDPROMPT_REQUIRE_DASSL") != "1":
+        return
+    try:
+        import dassl.engine  # noqa: F401
+    except Exception as err:  # noqa: BLE001  (any import failure means the product is untested)
+        pytest.exit(f"MEDPROMPT_REQUIRE_DASSL=1 but the stock Dassl does not import: {err!r}", returncode=3)
+
+
 @pytest.fixture(scope="session")
 def native_dir(tmp_path_factory):
     """A local-dir tiny CLIP with open_clip's own text transformer."""

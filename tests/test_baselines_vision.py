@@ -17,7 +17,7 @@ from medprompt.text_encoder import PromptedTextEncoder
 from medprompt.vision_encoder import PromptedVisionEncoder
 
 
-def tiny_timm_clip() -> nn.Module:
+def tiny_timm_clip(pre_norm: bool = False) -> nn.Module:
     """An object with a `.visual` that is open_clip's TimmModel around a tiny timm ViT (32 px)."""
     timm = pytest.importorskip("timm", reason="timm is needed for BiomedCLIP's image tower")
     from open_clip.timm_model import TimmModel
@@ -26,7 +26,8 @@ def tiny_timm_clip() -> nn.Module:
     visual = TimmModel.__new__(TimmModel)  # skip its 224 px ViT-Base build; set the same two parts
     nn.Module.__init__(visual)
     visual.trunk = timm.create_model("vit_base_patch16_224", pretrained=False, img_size=32, patch_size=8,
-                                     embed_dim=32, depth=2, num_heads=2, num_classes=0, global_pool="token")
+                                     embed_dim=32, depth=2, num_heads=2, num_classes=0, global_pool="token",
+                                     pre_norm=pre_norm)
     visual.head = nn.Sequential(nn.Linear(32, 16, bias=False))
     holder = nn.Module()
     holder.visual = visual.eval().requires_grad_(False)
@@ -63,6 +64,33 @@ def test_prompts_change_features_and_get_gradients(tower):
     assert not vision.state_dict()  # the backbone never enters a learner's checkpoint
 
 
+@pytest.mark.parametrize("kind", ["open_clip", "timm"])
+def test_first_vision_prompts_enter_before_the_pre_norm(kind, native_dir):
+    """MaPLe appends the first layer's vision prompts before the ViT's pre-transformer LayerNorm (ln_pre;
+    timm's norm_pre), so the first block sees them normalised with the image tokens, not raw."""
+    if kind == "open_clip":
+        model = load_backbone(f"local-dir:{native_dir}").model
+        norm, first_block = model.visual.ln_pre, model.visual.transformer.resblocks[0]
+    else:
+        model = tiny_timm_clip(pre_norm=True)
+        norm, first_block = model.visual.trunk.norm_pre, model.visual.trunk.blocks[0]
+    assert isinstance(norm, nn.LayerNorm)
+    with torch.no_grad():  # a non-trivial affine part, so the test does not rest on LayerNorm's init
+        norm.weight.uniform_(0.5, 1.5)
+        norm.bias.normal_(std=0.5)
+    seen = []
+    first_block.register_forward_pre_hook(lambda _module, inputs: seen.append(inputs[0].detach()))
+    vision = PromptedVisionEncoder(model)
+    images = torch.randn(2, 3, 32, 32)
+    ctx = torch.randn(3, vision.width) * 4.0
+    vision(images, ctx)
+    tokens = seen[0] if seen[0].shape[0] == 2 else seen[0].transpose(0, 1)  # [B, L, width]
+    with torch.no_grad():
+        expected = norm(ctx)
+    assert torch.allclose(tokens[:, -3:], expected.expand(2, -1, -1), atol=1e-5)
+    assert not torch.allclose(tokens[:, -3:], ctx.expand(2, -1, -1), atol=1e-2)
+
+
 def test_non_vit_image_towers_are_refused():
     holder = nn.Module()
     holder.visual = nn.Conv2d(3, 8, 3)
@@ -97,6 +125,22 @@ def test_cocoop_logits_depend_on_the_meta_net(native_dir):
     expected = 10.0 * nn.functional.normalize(feats, dim=-1) @ nn.functional.normalize(classifier(), dim=-1).t()
     assert torch.allclose(plain, expected, atol=1e-5)
     assert not torch.allclose(plain, logits)
+
+
+def test_cocoop_meta_net_sees_the_normalised_image_feature(native_dir):
+    """As in the published code, the meta-net's input is the L2-normalised image feature, so the logits
+    do not depend on the scale of the backbone's image features."""
+    backbone = load_backbone(f"local-dir:{native_dir}")
+    text = PromptedTextEncoder(backbone.model, backbone.tokenizer)
+    classifier = PromptedClassifier(text, ["glioma", "normal brain", "pituitary tumor"], TextPrompts(text, 4))
+    torch.manual_seed(0)
+    meta = MetaNet(32, text.width)
+    seen = []
+    meta.register_forward_hook(lambda _module, inputs, _output: seen.append(inputs[0].detach()))
+    feats = torch.randn(5, 32) * 3.0
+    logits = conditional_logits(classifier, meta, feats, 10.0)
+    assert torch.allclose(seen[0].norm(dim=-1), torch.ones(5), atol=1e-5)
+    assert torch.allclose(conditional_logits(classifier, meta, 7.0 * feats, 10.0), logits, atol=1e-4)
 
 
 def test_linear_probe_picks_c_on_validation_and_handles_two_classes():

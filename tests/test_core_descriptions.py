@@ -57,7 +57,13 @@ def test_missing_file_is_an_error(tmp_path):
 
 def test_extra_classes_exclude_every_dataset_class_and_alias():
     descriptions = {"Glaucoma": ["a"], "myopia": ["b"], "retinal detachment": ["c"]}
-    assert extra_classes(descriptions, ["glaucoma"], aliases=[["Myopia"]]) == ["retinal detachment"]
+    assert extra_classes(descriptions, ["glaucoma"], aliases=[["Myopia"]]) == {"retinal detachment": ["c"]}
+
+
+def test_extra_classes_take_the_normalised_name_of_dataset_classes():
+    """A cross-modal file keyed "macular_hole" trains the class the datasets call "macular hole"."""
+    descriptions = {"macular_hole": ["a"], "Macular  hole": ["b"], "glaucoma": ["c"]}
+    assert extra_classes(descriptions, ["glaucoma"]) == {"macular hole": ["a", "b"]}
 
 
 def test_long_sentences_are_truncated_with_one_warning():

@@ -4,6 +4,7 @@ trainers, both kinds of text tower, checkpoint checks and the image cache."""
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 import torch
@@ -79,7 +80,7 @@ def test_checkpoint_with_other_prompt_shape_is_refused(world):
 def test_training_on_extra_description_classes(world):
     path = world / "wide.json"
     descriptions = json.loads((REPO / "llm_descriptions" / f"{DATASET}.json").read_text())
-    descriptions["retinal detachment"] = ["a grey fold lifted off the back of the eye"] * 2
+    descriptions["Retinal_detachment"] = ["a grey fold lifted off the back of the eye"] * 2
     path.write_text(json.dumps(descriptions))
     log = train(common(world, "MedPromptCLIP", "pmc_vit_l14", world / "wide"),
                 [*SHORT, "MODEL.CACHE_DIR", "none", "DATASET.SUBSAMPLE_CLASSES", "base",
@@ -87,6 +88,7 @@ def test_training_on_extra_description_classes(world):
                 env(world))
     # 2 base classes + the extra class; the 2 new classes of the dataset stay out
     assert "Text-only training: 3 classes" in log
+    assert re.search(r"Extra training classes from \S+wide\.json: \['retinal detachment'\]", log)  # normalised
 
 
 def test_missing_descriptions_name_the_class(world):

@@ -73,6 +73,19 @@ def test_context_init_from_text_or_random(encoder):
         TextPrompts(enc, n_ctx=4, depth=enc.num_layers + 1)
 
 
+def test_class_specific_random_context_is_drawn_per_class(encoder):
+    """CoOp's CSC with random init: every class starts from its own N(0, 0.02) draw; from words, every
+    class starts from the same embeddings."""
+    _, enc = encoder
+    torch.manual_seed(0)
+    ctx = TextPrompts(enc, n_ctx=4, n_cls=3).ctx.data
+    assert ctx.shape == (3, 4, enc.width)
+    assert not torch.allclose(ctx[0], ctx[1]) and not torch.allclose(ctx[1], ctx[2])
+    assert 0.01 < ctx.std().item() < 0.03
+    worded = TextPrompts(enc, n_ctx=4, ctx_init="a photo of a", n_cls=3).ctx.data
+    assert torch.equal(worded[0], worded[2])
+
+
 def test_prompt_texts_put_placeholders_before_the_class():
     assert prompt_texts(["glaucoma"], 3) == ["X X X glaucoma."]
     assert prompt_texts(["glaucoma"], 2, "a fundus photograph of {}.") == ["X X a fundus photograph of glaucoma."]

@@ -72,11 +72,12 @@ def write_tree(path: Path, root: Path) -> tuple[object, dict]:
                 target = spec.image_dir(root) / rel
                 target.parent.mkdir(parents=True, exist_ok=True)
                 Image.new("RGB", (8, 8), (label * 20 % 256, 0, 0)).save(target, format="PNG")
-    # Exercise each discovery rule: biomedcoop's file in the image folder, the others in the dataset folder.
+    # Exercise each discovery rule: biomedcoop's file in the image folder, medpromptclip's CoOp-style
+    # alternative name, and ViP's own file name (split_pneumonia.json, split_skin.json) as ViP's code has it.
     where = {
         "biomedcoop": spec.image_dir(root) / spec.split_file_names[0],
         "medpromptclip": spec.dataset_dir(root) / f"split_zhou_{spec.folder}.json",
-        "vip": spec.dataset_dir(root) / "data_split.json",
+        "vip": spec.dataset_dir(root) / spec.published_split_file,
     }[spec.source]
     where.write_text(json.dumps(small))
     return spec, {k: [e for e in v if not is_ignored(spec, e[0])] for k, v in small.items()}

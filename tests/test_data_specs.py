@@ -53,6 +53,17 @@ def test_spec_is_consistent(name):
         assert "_" not in prompt and "  " not in prompt and prompt == prompt.strip()
         assert spec.label_of(raw) == spec.label_of(prompt) == spec.classnames.index(prompt)
     assert (spec.image_subdir == spec.folder) == (spec.source == "biomedcoop")
+    assert spec.default_split_file in spec.split_file_names
+
+
+def test_vip_datasets_use_the_layout_of_vips_own_code():
+    """ViP reads <root>/Pneumonia/split_pneumonia.json with images in chest_xray/, and
+    <root>/Derm7pt/split_skin.json with images in image/."""
+    for name, split_file, subdir in [("Pneumonia", "split_pneumonia.json", "chest_xray"),
+                                     ("Derm7pt", "split_skin.json", "image")]:
+        spec = get_spec(name)
+        assert spec.split_file_names[0] == split_file
+        assert spec.image_dir("/data") == Path("/data") / name / subdir
 
 
 def test_prompt_names_follow_the_rule_unless_overridden():

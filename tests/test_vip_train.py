@@ -13,6 +13,7 @@ from PIL import Image
 
 import tiny_data
 from e2e import REPO, TINY_OPTS, metrics, needs_dassl, train
+from medprompt.results import read_run
 
 needs_dassl()
 
@@ -132,3 +133,27 @@ def test_explain_writes_its_table_and_figure(data, native_dir, trained, monkeypa
     with Image.open(png_path) as image:
         assert image.format == "PNG" and image.width > 500 and image.height > 300
     assert sorted(p.name for p in explain_dir.iterdir()) == ["explain.md", "explain.png"]  # no temp files left
+
+
+@pytest.mark.parametrize("name", ["Pneumonia", "Derm7pt"])
+def test_vip_users_tree_loads_as_vips_code_lays_it_out(name, tmp_path, native_dir):
+    """A tree in ViP's own layout (<root>/Pneumonia/split_pneumonia.json + chest_xray/..., <root>/Derm7pt/
+    split_skin.json + image/...), built from the published split file, runs through train.py with no
+    dataset option set."""
+    from test_data_shared_splits import SHARED_SPLITS, write_tree
+
+    published = SHARED_SPLITS / "vip" / f"{name}.json"
+    if not published.is_file():
+        pytest.skip(f"{published} is absent (published ViP split files in ../shared/splits/vip/)")
+    spec, small = write_tree(published, tmp_path / "data")
+    subdir = {"Pneumonia": "chest_xray", "Derm7pt": "image"}[name]
+    assert (tmp_path / "data" / name / spec.published_split_file).is_file()
+    assert all((tmp_path / "data" / name / subdir / rel).is_file() for rel, _, _ in small["test"])
+    out = tmp_path / "run"
+    train(["--root", tmp_path / "data", "--seed", 1, "--trainer", "ViP",
+           "--dataset-config-file", f"configs/datasets/{name}.yaml",
+           "--config-file", "configs/trainers/ViP/vit_b16.yaml", "--output-dir", out],
+          ["MODEL.BACKBONE.NAME", f"local-dir:{native_dir}", "MODEL.CACHE_DIR", tmp_path / "cache",
+           "OPTIM.MAX_EPOCH", "1", "DATALOADER.TRAIN_X.BATCH_SIZE", "2"])
+    assert 0 <= metrics(out)["accuracy"] <= 100
+    assert read_run(out).winner.final.total == len(small["test"])

@@ -80,8 +80,9 @@ class MedPromptCLIP(PromptTrainerBase):
             all_names = list(spec.classnames) if spec else names
             all_aliases = self.class_aliases(all_names)
             extra = extra_classes(descriptions, all_names, all_aliases)
-            names = names + extra
-            per_class = per_class + [descriptions[k] for k in extra]
+            print(f"Extra training classes from {path}: {list(extra)}")
+            names = names + list(extra)
+            per_class = per_class + list(extra.values())
         return names, per_class
 
     def before_train(self):

@@ -20,9 +20,11 @@ downloaded it in; nothing needs converting. Generated from `medprompt/data/specs
 
 ## How a dataset is found
 
-- Dataset folder: `<root>/<folder>/`. Images: the same folder, except in the **biomedcoop** layout,
-  where they are in `<root>/<folder>/<folder>/<class>/<image>`. Paths in a split file are relative to the
-  image folder (`<root>/<folder>/` for the **medpromptclip** and **vip** layouts).
+- Dataset folder: `<root>/<folder>/`. Images: the same folder in the **medpromptclip** layout; in the
+  **biomedcoop** layout `<root>/<folder>/<folder>/<class>/<image>`; in the **vip** layout the sub-folder
+  ViP's own code reads (`Pneumonia/chest_xray/`, `Derm7pt/image/`). Paths in a split file are relative
+  to the image folder. The table below lists, per dataset, the split file name its published code reads
+  and the image folder.
 - Split file (CoOp format `{"train"|"val"|"test": [[path, label, class name], ...]}`): `DATASET.SPLIT_FILE`
   if set (absolute, or relative to `<root>/<folder>/`), else the first of the names listed per dataset,
   looked for in `<root>/<folder>/` and then in the image folder.
@@ -53,9 +55,14 @@ folder named `COVID_19`, so keep them under different roots.
 """
 
 
+def image_folder(spec: DatasetSpec) -> str:
+    """The folder split-file paths are relative to, as a path pattern."""
+    return f"<root>/{spec.folder}/" + (f"{spec.image_subdir}/" if spec.image_subdir else "")
+
+
 def layout_line(spec: DatasetSpec) -> str:
     """Where the images of `spec` are, in words."""
-    image_dir = f"<root>/{spec.folder}/" + (f"{spec.image_subdir}/" if spec.image_subdir else "")
+    image_dir = image_folder(spec)
     if spec.class_folders is not None:
         return f"`{image_dir}<class folder>/...`; split paths relative to `{image_dir}`"
     return f"split paths relative to `{image_dir}` (no class folders)"
@@ -85,8 +92,9 @@ def render_spec(spec: DatasetSpec) -> str:
 def render_datasets_md() -> str:
     """The whole of docs/DATASETS.md."""
     summary = tabulate(
-        [(s.name, s.source, s.modality, s.num_classes, s.origin) for s in DATASET_SPECS.values()],
-        headers=["name", "layout", "modality", "classes", "source"],
+        [(s.name, s.source, s.modality, s.num_classes, f"`{s.default_split_file}`", f"`{image_folder(s)}`", s.origin)
+         for s in DATASET_SPECS.values()],
+        headers=["name", "layout", "modality", "classes", "published split file", "image folder", "source"],
         tablefmt="github",
     )
     sections = [render_spec(s) for s in DATASET_SPECS.values()]

@@ -37,6 +37,7 @@ class DatasetSpec:
     raw_classnames: tuple[str, ...]  # class names as written in the split file (or folder names)
     class_folders: tuple[str, ...] | None  # per label, relative to image_dir; None: no class folders
     image_subdir: str = ""  # images live in <root>/<folder>/<image_subdir>
+    published_split_file: str = ""  # the split file name the dataset's own code base reads, if not split_<folder>.json
     ignored_suffixes: tuple[str, ...] = ()  # published split entries that are not images
     note: str = ""  # anything a user should know (shown in docs/DATASETS.md)
 
@@ -59,12 +60,13 @@ class DatasetSpec:
         """Split file names recognised for this dataset, in search order."""
         stems = dict.fromkeys((self.folder, self.name))  # ordered, without duplicates
         names = [f"split_{s}.json" for s in stems] + [f"split_zhou_{s}.json" for s in stems]
-        return (*names, "data_split.json")
+        published = (self.published_split_file,) if self.published_split_file else ()
+        return (*published, *names, "data_split.json")
 
     @property
     def default_split_file(self) -> str:
         """The name a split built from class folders is saved under (in dataset_dir)."""
-        return f"split_{self.folder}.json"
+        return self.published_split_file or f"split_{self.folder}.json"
 
     def label_of(self, name: str) -> int:
         """Label of a class given in any of its forms (prompt, published, folder, or normalised)."""
@@ -88,6 +90,8 @@ def _spec(
     folder: str | None = None,
     prompt: dict[str, str] | None = None,
     class_folders: tuple[str, ...] | None | str = "auto",
+    image_subdir: str | None = None,
+    published_split_file: str = "",
     ignored_suffixes: tuple[str, ...] = (),
     note: str = "",
 ) -> DatasetSpec:
@@ -106,7 +110,9 @@ def _spec(
         classnames=tuple(prompt.get(r, normalize_classname(r)) for r in raw),
         raw_classnames=raw,
         class_folders=class_folders,
-        image_subdir=folder if source == "biomedcoop" else "",
+        # biomedcoop keeps images in <root>/<folder>/<folder>/; other layouts say so per dataset
+        image_subdir=(folder if source == "biomedcoop" else "") if image_subdir is None else image_subdir,
+        published_split_file=published_split_file,
         ignored_suffixes=ignored_suffixes,
         note=note,
     )
@@ -606,6 +612,8 @@ _SPECS = [
         "dermoscopy image",
         ("melanoma", "nevus"),
         class_folders=None,
+        image_subdir="image",  # ViP's code: <root>/Derm7pt/split_skin.json, images in <root>/Derm7pt/image/
+        published_split_file="split_skin.json",
     ),
     _spec(
         "Pneumonia",
@@ -614,6 +622,8 @@ _SPECS = [
         CXR,
         ("normal lung", "pneumonia"),
         class_folders=None,
+        image_subdir="chest_xray",  # ViP's code: <root>/Pneumonia/split_pneumonia.json, images in chest_xray/
+        published_split_file="split_pneumonia.json",
     ),
 ]
 
