@@ -14,7 +14,10 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 import warnings
+
+from medprompt.timing import RUN_TIMER  # first: the run's clock starts before the heavy imports
 
 import torch
 
@@ -90,6 +93,11 @@ def main(args) -> None:
     from dassl.engine import build_trainer
     from dassl.utils import collect_env_info, set_random_seed, setup_logger
 
+    import datasets  # noqa: F401  (registers the datasets; imported here so the import time is counted)
+    import trainers  # noqa: F401
+
+    RUN_TIMER.add("imports", time.perf_counter() - RUN_TIMER.start)
+
     cfg = setup_cfg(args)
     setup_logger(cfg.OUTPUT_DIR)
     # Dassl's log file records stdout only; warnings (e.g. truncated descriptions) belong in it too
@@ -107,9 +115,10 @@ def main(args) -> None:
     if args.eval_only:
         trainer.load_model(args.model_dir, epoch=args.load_epoch)
         trainer.test()
-        return
-    if not args.no_train:
-        trainer.train()
+    elif not args.no_train:
+        with RUN_TIMER.phase("training"):
+            trainer.train()
+    print(RUN_TIMER.summary())
 
 
 if __name__ == "__main__":

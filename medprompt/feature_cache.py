@@ -47,19 +47,34 @@ class FeatureCache:
     def path(self, kind: str, key: str) -> Path:
         return self.root / kind / f"{key}.pt"
 
-    def get_or_compute(self, kind: str, parts: dict, compute: Callable[[], dict]) -> dict:
-        """The cached dict of tensors for `parts`, computing and storing it on a miss."""
+    def get_or_compute(self, kind: str, parts: dict, compute: Callable[[], dict], label: str = "") -> dict:
+        """The cached dict of tensors for `parts`, computing and storing it on a miss.
+
+        With a `label` ("image features"), a hit prints "Reused N cached <label> from <path>" and a miss
+        "Cached N <label> at <path>", so a log says which runs paid for the encoding.
+        """
         if self.root is None:
             return compute()
         path = self.path(kind, content_key(parts))
         if path.is_file():
             try:
                 payload = torch.load(path, map_location="cpu", weights_only=True)
-                self.hits += 1
-                return payload
             except Exception as err:  # a corrupt entry is recomputed, not fatal
                 print(f"Ignoring unreadable cache entry {path}: {err}")
+            else:
+                self.hits += 1
+                if label:
+                    print(f"Reused {_rows(payload)} cached {label} from {path}")
+                return payload
         self.misses += 1
         payload = compute()
         write_with(path, lambda tmp: torch.save(payload, tmp))
+        if label:
+            print(f"Cached {_rows(payload)} {label} at {path}")
         return payload
+
+
+def _rows(payload: dict) -> int:
+    """How many items a cached entry holds (rows of its 'features')."""
+    features = payload.get("features")
+    return int(features.shape[0]) if features is not None else 0

@@ -30,6 +30,7 @@ from medprompt.image_features import encode_loader
 from medprompt.losses import cosine_logits
 from medprompt.schedule import build_lr_scheduler
 from medprompt.text_encoder import PromptedTextEncoder
+from medprompt.timing import RUN_TIMER
 
 LEARNER = "prompt_learner"
 
@@ -87,7 +88,8 @@ class PromptTrainerBase(TrainerX):
     def build_model(self):
         cfg = self.cfg
         print(f"Loading backbone {cfg.MODEL.BACKBONE.NAME!r} (weights: {cfg.MODEL.BACKBONE.WEIGHTS or 'default'})")
-        self.backbone = load_backbone(cfg.MODEL.BACKBONE.NAME, cfg.MODEL.BACKBONE.WEIGHTS, self.device)
+        with RUN_TIMER.phase("backbone build"):
+            self.backbone = load_backbone(cfg.MODEL.BACKBONE.NAME, cfg.MODEL.BACKBONE.WEIGHTS, self.device)
         self.clip = self.backbone.model
         self.text_encoder = PromptedTextEncoder(self.clip, self.backbone.tokenizer)
         self.logit_scale = float(self.clip.logit_scale.exp())
@@ -212,7 +214,9 @@ class PromptTrainerBase(TrainerX):
             with self.autocast():
                 return {"features": self.text_encoder.encode_texts(texts)}
 
-        return self.cache.get_or_compute("text_features", parts, compute)["features"].to(self.device)
+        with RUN_TIMER.phase("description encoding"):
+            features = self.cache.get_or_compute("text_features", parts, compute, label="text features")["features"]
+        return features.to(self.device)
 
     # -- evaluation ------------------------------------------------------------------------------
     def class_text_features(self) -> torch.Tensor:
@@ -233,11 +237,16 @@ class PromptTrainerBase(TrainerX):
             with self.autocast():
                 return encode_loader(self.clip.encode_image, loader, self.device, desc=f"Encoding {split} images")
 
-        return self.cache.get_or_compute("image_features", parts, compute)
+        with RUN_TIMER.phase("image encoding"):
+            return self.cache.get_or_compute("image_features", parts, compute, label=f"{split} image features")
 
     @torch.no_grad()
     def test(self, split=None):
         """Evaluate on cached image features against class text vectors."""
+        with RUN_TIMER.phase("evaluation"):
+            return self._test(split)
+
+    def _test(self, split):
         split = split or self.cfg.TEST.SPLIT
         loader = self.val_loader if split == "val" and self.val_loader is not None else self.test_loader
         split = "val" if loader is self.val_loader else "test"

@@ -52,7 +52,7 @@ class MaPLe(CoOp):
         return cosine_logits(self.encode_prompted_images(images), class_features, self.logit_scale), class_features
 
     @torch.no_grad()
-    def test(self, split=None):
+    def _test(self, split):
         self.set_model_mode("eval")
         with self.autocast():
             self._eval_text = self.classifier()
