@@ -35,7 +35,7 @@ parse_args() {
 }
 
 check_config() {  # check_config TRAINER: CONFIG is a config name of that trainer (else the names it takes)
-    (cd "$REPO" && "$PYTHON" -m medprompt.config_layers "$1" "$CONFIG" >/dev/null) || exit 2
+    PYTHONPATH="$REPO${PYTHONPATH:+:$PYTHONPATH}" "$PYTHON" -m medprompt.config_layers "$1" "$CONFIG" >/dev/null || exit 2
 }
 
 # run_dir PROTOCOL DATASET SHOTS TRAINER SEED -> the seed folder of the output tree
