@@ -6,7 +6,8 @@
 1. Writes the synthetic world (medprompt.synthetic) into --data, unless the same world is already there.
 2. Runs train.py, one subprocess per run, for ZeroshotCLIP (class names), ZeroshotDescriptions (CuPL),
    MedPromptCLIP (text-only), CoOp (16 shots) and MedPromptCLIP_CoOp (CoOp started from the MedPromptCLIP
-   prompts), all on the shipped tiny CLIP (MODEL.BACKBONE.NAME synth-clip) with configs/trainers/*/synth.yaml:
+   prompts), all on the shipped tiny CLIP with the config synth (configs/backbones/synth.yaml under each method's
+   yaml and its synth overlay where it has one):
    trained on the base classes of the training modality, evaluated on its new classes and, with no
    further training, on every class of each held-out modality. Finished runs are skipped.
    Output tree: <output>/base2new/{train_base,test_new}/<dataset>/shots_<K>/<Trainer>/synth/seed<S>/ and
@@ -62,8 +63,8 @@ def train(plan: Plan, method: str, dataset: str, outdir: Path, flags: list[str],
         print(f"  skip (finished): {outdir}")
         return 0.0
     cmd = [sys.executable, str(REPO / "train.py"), "--root", str(plan.data), "--seed", str(plan.seed),
-           "--trainer", method, "--dataset-config-file", str(REPO / "configs" / "datasets" / f"{dataset}.yaml"),
-           "--config-file", str(REPO / "configs" / "trainers" / method / f"{CONFIG}.yaml"),
+           "--trainer", method, "--config", CONFIG,
+           "--dataset-config-file", str(REPO / "configs" / "datasets" / f"{dataset}.yaml"),
            "--output-dir", str(outdir), *flags,
            "DATASET.NUM_SHOTS", str(plan.shots), "MODEL.CACHE_DIR", str(plan.output / "cache"),
            *opts, *plan.extra_opts]

@@ -6,7 +6,7 @@ symptom (the two views of the decision that ViP's paper shows). Writes a table (
 markdown) and a figure (PNG) to --out.
 
     python explain_vip.py --root $DATA --dataset-config-file configs/datasets/Pneumonia.yaml \
-        --config-file configs/trainers/ViP/vit_b16.yaml --model-dir output/.../ViP/vit_b16/seed1 \
+        --config vit_b16 --model-dir output/.../ViP/vit_b16/seed1 \
         [--images a.jpeg b.jpeg | --split test --num-images 4] [--top-k 2] [--out DIR] [KEY VALUE ...]
 
 Use the same config files and options the model was trained with; without --images the first

@@ -1,13 +1,14 @@
 """Train or evaluate any method of the project with the stock Dassl, with CoOp's command line.
 
-    python train.py --root $DATA --seed 1 --trainer MedPromptCLIP \
+    python train.py --root $DATA --seed 1 --trainer MedPromptCLIP --config vit_b16 \
         --dataset-config-file configs/datasets/FFA.yaml \
-        --config-file configs/trainers/MedPromptCLIP/vit_b16.yaml \
         --output-dir output/base2new/train_base/FFA/shots_16/MedPromptCLIP/vit_b16/seed1 \
         DATASET.SUBSAMPLE_CLASSES base
 
-Config layers, later wins: Dassl defaults -> project and trainer keys -> dataset yaml -> method yaml ->
-command-line flags -> trailing KEY VALUE options.
+Config layers, later wins (the log lists them): Dassl defaults and the project's keys -> dataset yaml ->
+backbone yaml -> method yaml -> its overlays -> --config-file -> command-line flags -> trailing KEY VALUE
+options. `--config NAME` (or `--backbone NAME` alone) picks the backbone and overlay layers; see
+medprompt/config_layers.py. A former path configs/trainers/<Method>/<name>.yaml means --config <name>.
 """
 
 from __future__ import annotations
@@ -39,10 +40,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--source-domains", type=str, nargs="+", help="source domains for DA/DG")
     p.add_argument("--target-domains", type=str, nargs="+", help="target domains for DA/DG")
     p.add_argument("--transforms", type=str, nargs="+", help="data augmentation methods")
-    p.add_argument("--config-file", type=str, default="", help="method config file")
+    p.add_argument("--config", type=str, default="",
+                   help="config name, <backbone> or <variant>_<backbone>: the backbone, method and overlay layers")
+    p.add_argument("--config-file", type=str, default="", help="a yaml merged after the method layers")
     p.add_argument("--dataset-config-file", type=str, default="", help="dataset config file")
     p.add_argument("--trainer", type=str, default="", help="name of the trainer")
-    p.add_argument("--backbone", type=str, default="", help="backbone (open_clip name, alias, hf-hub:, local-dir:)")
+    p.add_argument("--backbone", type=str, default="",
+                   help="configs/backbones/NAME.yaml, else an open_clip name, alias, hf-hub: or local-dir:")
     p.add_argument("--head", type=str, default="", help="name of head")
     p.add_argument("--eval-only", action="store_true", help="evaluation only")
     p.add_argument("--model-dir", type=str, default="", help="load the model from this directory for eval-only")
@@ -52,24 +56,32 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def config_layers(args):
+    """The yaml layers of this run, in merge order (medprompt/config_layers.py)."""
+    from medprompt.config_layers import resolve_layers
+
+    return resolve_layers(trainer=args.trainer, config=args.config, backbone=args.backbone,
+                          config_file=args.config_file, dataset_config_file=args.dataset_config_file)
+
+
 def setup_cfg(args):
     from dassl.config import get_cfg_default
 
     import datasets
     import trainers
+    from medprompt.config_layers import backbone_layer, merge_layer
 
     cfg = get_cfg_default()
     trainers.add_config(cfg)
     datasets.add_dataset_config(cfg)
-    if args.dataset_config_file:
-        cfg.merge_from_file(args.dataset_config_file)
-    if args.config_file:
-        cfg.merge_from_file(args.config_file)
+    for layer in config_layers(args):
+        merge_layer(cfg, layer.path)
+    raw_backbone = "" if backbone_layer(args.backbone) else args.backbone  # a layer when it names one
     for value, key in [
         (args.root, "DATASET.ROOT"), (args.output_dir, "OUTPUT_DIR"), (args.resume, "RESUME"),
         (args.source_domains, "DATASET.SOURCE_DOMAINS"), (args.target_domains, "DATASET.TARGET_DOMAINS"),
         (args.transforms, "INPUT.TRANSFORMS"), (args.trainer, "TRAINER.NAME"),
-        (args.backbone, "MODEL.BACKBONE.NAME"), (args.head, "MODEL.HEAD.NAME"),
+        (raw_backbone, "MODEL.BACKBONE.NAME"), (args.head, "MODEL.HEAD.NAME"),
     ]:
         if value:
             cfg.merge_from_list([key, value])
@@ -81,9 +93,13 @@ def setup_cfg(args):
 
 
 def print_args(args, cfg) -> None:
+    from medprompt.config_layers import describe_layers
+
     print("***************\n** Arguments **\n***************")
     for key in sorted(vars(args)):
         print(f"{key}: {getattr(args, key)}")
+    print("*******************\n** Config layers **\n*******************")
+    print(f"{describe_layers(config_layers(args))}\n  command line   the flags, then the trailing options")
     print("************\n** Config **\n************")
     print(cfg)
 

@@ -1,6 +1,7 @@
 # Shared by the protocol scripts (sourced, not run). Every protocol script takes
 #   METHOD CONFIG DATASET [KEY VALUE ...]
-# METHOD is a registered trainer, CONFIG names configs/trainers/METHOD/CONFIG.yaml, DATASET names
+# METHOD is a registered trainer, CONFIG a config name of it (<backbone> or <variant>_<backbone>: the layers
+# of configs/backbones/ and configs/methods/, see medprompt/config_layers.py), DATASET names
 # configs/datasets/DATASET.yaml; trailing KEY VALUE pairs go to every train.py call.
 # Environment: DATA (data root, required), OUTPUT (default: output), SEEDS (default: 1 2 3),
 # PYTHON (default: python), DRY_RUN=1 (print the train.py commands instead of running them),
@@ -27,16 +28,14 @@ parse_args() {
         echo "Set DATA to the folder that holds the datasets (e.g. DATA=/data/medical $0 ...)" >&2; exit 2
     fi
     [ -d "$DATA" ] || { echo "DATA=$DATA is not a folder" >&2; exit 2; }
-    config_file "$METHOD" >/dev/null
+    check_config "$METHOD"
     [ -f "$REPO/configs/datasets/$DATASET.yaml" ] || {
         echo "No dataset config configs/datasets/$DATASET.yaml" >&2; exit 2; }
-    if [ -n "${STACK_ON:-}" ]; then config_file "$STACK_ON" >/dev/null; fi
+    if [ -n "${STACK_ON:-}" ]; then check_config "$STACK_ON"; fi
 }
 
-config_file() {  # config_file TRAINER -> the yaml of CONFIG for that trainer (error when missing)
-    local file="$REPO/configs/trainers/$1/$CONFIG.yaml"
-    [ -f "$file" ] || { echo "No config configs/trainers/$1/$CONFIG.yaml" >&2; exit 2; }
-    echo "$file"
+check_config() {  # check_config TRAINER: CONFIG is a config name of that trainer (else the names it takes)
+    PYTHONPATH="$REPO${PYTHONPATH:+:$PYTHONPATH}" "$PYTHON" -m medprompt.config_layers "$1" "$CONFIG" >/dev/null || exit 2
 }
 
 # run_dir PROTOCOL DATASET SHOTS TRAINER SEED -> the seed folder of the output tree
@@ -48,7 +47,7 @@ run_dir() {
 train() {
     local trainer="$1" dataset="$2" seed="$3" outdir="$4"; shift 4
     local cmd=("$PYTHON" "$REPO/train.py" --root "$DATA" --seed "$seed" --trainer "$trainer"
-        --dataset-config-file "$REPO/configs/datasets/$dataset.yaml" --config-file "$(config_file "$trainer")"
+        --dataset-config-file "$REPO/configs/datasets/$dataset.yaml" --config "$CONFIG"
         --output-dir "$outdir" "$@")
     if "$PYTHON" "$REPO/scripts/run_state.py" finished "$outdir"; then
         echo "Skipping $outdir: finished"; return 0

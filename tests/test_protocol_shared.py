@@ -66,7 +66,7 @@ def test_fewshot_script_tree_skips_finished_and_redoes_unfinished(tmp_path):
     runs = [line for line in lines if line.startswith("Would run:")]
     assert len(runs) == 3  # 2 shots x 2 seeds, one finished
     assert any(f"--output-dir {stale} " in r and "DATASET.NUM_SHOTS 1" in r for r in runs)
-    assert all("--trainer CoOp" in r and "configs/trainers/CoOp/vit_b16.yaml" in r for r in runs)
+    assert all("--trainer CoOp" in r and "--config vit_b16 " in r for r in runs)
     assert all(r.endswith(("DATASET.NUM_SHOTS 1", "DATASET.NUM_SHOTS 4")) and "OPTIM.MAX_EPOCH 1" in r for r in runs)
 
 
@@ -117,4 +117,4 @@ def test_scripts_need_data_and_known_configs(tmp_path):
     missing = script("fewshot.sh", "CoOp", "vit_b16", "BTMRI", env={"DATA": ""}, check=False)
     assert missing.returncode == 2 and "Set DATA" in missing.stderr
     unknown = script("fewshot.sh", "CoOp", "no_such", "BTMRI", env={"DATA": str(tmp_path)}, check=False)
-    assert unknown.returncode == 2 and "configs/trainers/CoOp/no_such.yaml" in unknown.stderr
+    assert unknown.returncode == 2 and "Unknown config 'no_such' for CoOp" in unknown.stderr
