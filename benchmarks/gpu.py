@@ -54,7 +54,7 @@ def build_trainer(name: str, dataset: str, root: Path, model_dir: Path, out: Pat
 
     argv = ["--root", str(root), "--seed", "1", "--trainer", name,
             "--dataset-config-file", str(REPO / "configs" / "datasets" / f"{dataset}.yaml"),
-            "--config-file", str(REPO / "configs" / "trainers" / name / "vit_b16.yaml"), "--output-dir", str(out),
+            "--config", "vit_b16", "--output-dir", str(out),
             "MODEL.BACKBONE.NAME", f"local-dir:{model_dir}", "MODEL.PRECISION", precision,
             "MODEL.CACHE_DIR", str(out.parent / "cache"), "USE_CUDA", str(device == "cuda"),
             "DATALOADER.NUM_WORKERS", "0", "INPUT.SIZE", "(32,32)", "OPTIM.MAX_EPOCH", "1", "OPTIM.WARMUP_EPOCH", "0",

@@ -107,7 +107,7 @@ def test_zero_shot_by_attributes(tmp_path, native_dir, monkeypatch):
     monkeypatch.chdir(REPO)
     argv = ["--root", tmp_path / "data", "--trainer", "ZeroshotDescriptions",
             "--dataset-config-file", "configs/datasets/Pneumonia.yaml",
-            "--config-file", "configs/trainers/ZeroshotDescriptions/attributes_vit_b16.yaml",
+            "--config", "attributes_vit_b16",
             "--output-dir", tmp_path / "out", "MODEL.BACKBONE.NAME", f"local-dir:{native_dir}",
             "MODEL.CACHE_DIR", "none", *TINY_OPTS]
     trainer = build_trainer(setup_cfg(build_parser().parse_args([str(a) for a in argv])))

@@ -27,7 +27,7 @@ def train_args(trainer: str, model_dir: Path, data: Path, out: Path, cache: Path
     return [
         "--root", str(data), "--seed", str(seed), "--trainer", trainer,
         "--dataset-config-file", str(REPO / "configs" / "datasets" / f"{dataset}.yaml"),
-        "--config-file", str(REPO / "configs" / "trainers" / trainer / f"{config}.yaml"),
+        "--config", config,
         "--output-dir", str(out), *flags,
         "MODEL.BACKBONE.NAME", f"local-dir:{model_dir}", "MODEL.CACHE_DIR", str(cache), *FAST, *opts,
     ]

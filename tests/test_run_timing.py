@@ -42,7 +42,7 @@ def test_a_run_logs_its_time_split_and_its_cache_reuse(native_dir, tmp_path):
     def run(out):
         return train(["--root", tmp_path / "data", "--seed", 1, "--trainer", "MedPromptCLIP",
                       "--dataset-config-file", "configs/datasets/BTMRI.yaml",
-                      "--config-file", "configs/trainers/MedPromptCLIP/vit_b16.yaml", "--output-dir", out],
+                      "--config", "vit_b16", "--output-dir", out],
                      ["MODEL.BACKBONE.NAME", f"local-dir:{native_dir}", "MODEL.CACHE_DIR", tmp_path / "cache",
                       "OPTIM.MAX_EPOCH", "1", "OPTIM.WARMUP_EPOCH", "0"])
 

@@ -39,7 +39,7 @@ def data(tmp_path_factory):
 def args(data, model, out, config="vit_b16", extra=()):
     return ["--root", data / "data", "--seed", 1, "--trainer", "ViP",
             "--dataset-config-file", f"configs/datasets/{DATASET}.yaml",
-            "--config-file", f"configs/trainers/ViP/{config}.yaml", "--output-dir", out, *extra,
+            "--config", config, "--output-dir", out, *extra,
             "MODEL.BACKBONE.NAME", f"local-dir:{model}", "MODEL.CACHE_DIR", data / "cache"]
 
 
@@ -152,7 +152,7 @@ def test_vip_users_tree_loads_as_vips_code_lays_it_out(name, tmp_path, native_di
     out = tmp_path / "run"
     train(["--root", tmp_path / "data", "--seed", 1, "--trainer", "ViP",
            "--dataset-config-file", f"configs/datasets/{name}.yaml",
-           "--config-file", "configs/trainers/ViP/vit_b16.yaml", "--output-dir", out],
+           "--config", "vit_b16", "--output-dir", out],
           ["MODEL.BACKBONE.NAME", f"local-dir:{native_dir}", "MODEL.CACHE_DIR", tmp_path / "cache",
            "OPTIM.MAX_EPOCH", "1", "DATALOADER.TRAIN_X.BATCH_SIZE", "2"])
     assert 0 <= metrics(out)["accuracy"] <= 100
