@@ -4,7 +4,9 @@ With a frozen image encoder, every text-only method and every seed evaluated on 
 transform sees the same image features, so they are computed once. A key is a digest of everything that
 changes the content (backbone name, weights digest, the images with their sizes and modification times,
 the transform, the precision); a change of any of them is a miss. Files are written atomically, so a
-killed run never leaves a half-written entry.
+killed run never leaves a half-written entry, and a miss is computed under a file lock (<root>/.locks/),
+so concurrent runs of a sweep (several local jobs, cluster jobs on a shared disk) compute it once: the
+others wait and read it. Each lookup prints one line ("computed" or "read"), which lands in the run's log.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 import torch
+from filelock import FileLock
 
 from medprompt.atomic import write_with
 
@@ -47,19 +50,36 @@ class FeatureCache:
     def path(self, kind: str, key: str) -> Path:
         return self.root / kind / f"{key}.pt"
 
-    def get_or_compute(self, kind: str, parts: dict, compute: Callable[[], dict]) -> dict:
-        """The cached dict of tensors for `parts`, computing and storing it on a miss."""
+    def get_or_compute(self, kind: str, parts: dict, compute: Callable[[], dict], label: str = "") -> dict:
+        """The cached dict of tensors for `parts`, computing and storing it on a miss; `label` names the
+        entry in the log line (e.g. the split)."""
         if self.root is None:
             return compute()
-        path = self.path(kind, content_key(parts))
-        if path.is_file():
-            try:
-                payload = torch.load(path, map_location="cpu", weights_only=True)
-                self.hits += 1
-                return payload
-            except Exception as err:  # a corrupt entry is recomputed, not fatal
-                print(f"Ignoring unreadable cache entry {path}: {err}")
-        self.misses += 1
-        payload = compute()
-        write_with(path, lambda tmp: torch.save(payload, tmp))
+        key = content_key(parts)
+        path = self.path(kind, key)
+        name = f"{kind}{f' ({label})' if label else ''}"
+        payload = self._load(path)
+        if payload is None:
+            lock = self.root / ".locks" / f"{kind}-{key}.lock"  # apart from the entries: <kind>/ holds only them
+            lock.parent.mkdir(parents=True, exist_ok=True)
+            with FileLock(str(lock)):
+                payload = self._load(path)  # another run may have computed it while this one waited
+                if payload is None:
+                    self.misses += 1
+                    payload = compute()
+                    write_with(path, lambda tmp: torch.save(payload, tmp))
+                    print(f"Feature cache: computed {name} -> {path}")
+                    return payload
+        self.hits += 1
+        print(f"Feature cache: read {name} <- {path}")
         return payload
+
+    @staticmethod
+    def _load(path: Path) -> dict | None:
+        if not path.is_file():
+            return None
+        try:
+            return torch.load(path, map_location="cpu", weights_only=True)
+        except Exception as err:  # a corrupt entry is recomputed, not fatal
+            print(f"Ignoring unreadable cache entry {path}: {err}")
+            return None

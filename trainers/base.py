@@ -233,7 +233,7 @@ class PromptTrainerBase(TrainerX):
             with self.autocast():
                 return encode_loader(self.clip.encode_image, loader, self.device, desc=f"Encoding {split} images")
 
-        return self.cache.get_or_compute("image_features", parts, compute)
+        return self.cache.get_or_compute("image_features", parts, compute, label=split)
 
     @torch.no_grad()
     def test(self, split=None):
