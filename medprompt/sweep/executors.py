@@ -169,7 +169,9 @@ class SlurmExecutor:
         executor = submitit.AutoExecutor(folder=self.root / "slurm", cluster="slurm")
         params = {"timeout_min": s.time_min, "cpus_per_task": s.cpus_per_job, "slurm_array_parallelism": s.array_parallelism, "name": "medprompt-sweep",
                   # the job runs this interpreter (submitit's default) with the repository importable
-                  "slurm_setup": [f"export PYTHONPATH={REPO}${{PYTHONPATH:+:$PYTHONPATH}}", *s.setup]}
+                  "slurm_setup": [f"export PYTHONPATH={REPO}${{PYTHONPATH:+:$PYTHONPATH}}",
+                                  # torch's threads = the job's CPUs, not the node's
+                                  "export OMP_NUM_THREADS=${SLURM_CPUS_PER_TASK:-1}", *s.setup]}
         if s.partition:
             params["slurm_partition"] = s.partition
         if s.gpus_per_job:
