@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from medprompt.results.logs import LogRecord, read_log
-from medprompt.sweep.layout import LAYOUT, SEED_DIR, place
+from medprompt.sweep.layout import LAYOUT, SEED_DIR, RunKey, place
 
 LOG_NAME = re.compile(r"^log\.txt(?:-(\d{4}-\d{2}-\d{2}-\d{2}-\d{2}-\d{2}))?$")
 
@@ -75,15 +75,9 @@ def read_run(folder: str | Path) -> SeedLogs:
 
 
 @dataclass(frozen=True)
-class Run:
-    """One seed folder placed in the layout."""
+class Run(RunKey):
+    """One seed folder placed in the layout (its key) with its logs."""
 
-    protocol: str
-    dataset: str
-    shots: int
-    trainer: str
-    config_name: str
-    seed: int
     seed_logs: SeedLogs
 
     @property
