@@ -289,3 +289,13 @@ def test_slurm_sweep_matches_the_local_table(tiny_world, local_sweep):
     assert json.loads((out / ".sweep" / "jobs.json").read_text()) == jobs, "no job was submitted twice"
     assert table_shape(out) == table_shape(local_sweep[0])
     assert "fewshot: accuracy" in waited.stdout
+
+
+def test_stack_on_flag_and_none(tmp_path, capsys):
+    args = ["fewshot", "--configs", "vit_b16", "--datasets", "BTMRI", "--shots", "2", "--seeds", "1",
+            "--data", tmp_path, "--output", tmp_path / "out", "--dry-run"]
+    _, text, _ = sweep(capsys, *args, "--methods", "CoOp", "MedPromptCLIP", "--stack-on", "MedPromptCLIP")
+    runs = [line for line in text.splitlines() if line.startswith("Would run:")]
+    assert len(runs) == 2 and "--trainer MedPromptCLIP " in runs[0] and "TRAINER.STACKING.INIT_FROM" in runs[1]
+    _, text, _ = sweep(capsys, *args, "--methods", "MedPromptCLIP_CoOp", "--stack-on", "none")
+    assert text.count("Would run:") == 1 and "INIT_FROM" not in text

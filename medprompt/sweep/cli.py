@@ -103,7 +103,8 @@ def text_only(trainer: str) -> bool:
 def make_grid(args, opts: list[str]) -> Grid:
     kwargs = {}
     if args.stack_on:
-        kwargs["stack_on"] = {} if args.stack_on == "none" else {m: args.stack_on for m in args.methods}
+        kwargs["stack_on"] = {} if args.stack_on == "none" else \
+            {m: args.stack_on for m in args.methods if m != args.stack_on}
     grid = Grid(args.command, tuple(args.methods), tuple(args.configs), tuple(args.datasets), tuple(args.shots),
                 tuple(args.seeds), tuple(args.targets), tuple(opts), **kwargs)
     grid.check()
@@ -115,11 +116,13 @@ def plan(grid: Grid, args) -> tuple[list[Task], list[Task]]:
     reads a run being redone is redone too (it read an older model)."""
     specs = expand(grid, args.output)
     python = sys.executable
-    tasks = [Task.from_spec(s, args.output, args.data, python, args.redo) for s in specs]
-    todo: list[Task] = []
+    tasks, todo = [], []
     rerun: set[str] = set()
-    for task in tasks:
-        finished, reason = run_finished(task.folder)
+    for spec in specs:
+        finished, reason = run_finished(spec.folder)
+        # a finished run that runs again starts from an empty folder (else Dassl resumes its checkpoint)
+        task = Task.from_spec(spec, args.output, args.data, python, redo=args.redo or finished)
+        tasks.append(task)
         if finished and not args.redo and not rerun.intersection(task.after):
             print(f"Skipping {task.folder}: finished")
             continue
@@ -168,7 +171,7 @@ def wait(tasks: list[Task], executor, poll: float) -> dict[str, tuple[str, str]]
         while True:
             found = states(tasks, executor)
             counts = Counter(state for state, _ in found.values())
-            bar.n = counts[DONE] + counts[FAILED]
+            bar.update(counts[DONE] + counts[FAILED] - bar.n)
             bar.set_postfix(done=counts[DONE], running=counts[RUNNING], failed=counts[FAILED],
                             queued=counts[QUEUED], refresh=False)
             bar.refresh()

@@ -121,7 +121,9 @@ class SlurmSettings:
 
 def squeue() -> dict[str, str]:
     """{job id: state} of every job in the SLURM queue (array elements one by one)."""
-    out = subprocess.run(["squeue", "-h", "-r", "-o", "%i|%T"], capture_output=True, text=True, check=True)
+    out = subprocess.run(["squeue", "-h", "-r", "-o", "%i|%T"], capture_output=True, text=True)
+    if out.returncode != 0:
+        raise RuntimeError(f"squeue failed (is SLURM up?): {out.stderr.strip()}")
     return dict(line.split("|", 1) for line in out.stdout.split())
 
 
