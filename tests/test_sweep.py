@@ -62,7 +62,8 @@ def test_fewshot_grid_stacks_once_and_orders_runs(tmp_path):
     assert spec.opts == ("OPTIM.MAX_EPOCH", "1", "DATASET.NUM_SHOTS", "4", "TRAINER.STACKING.INIT_FROM", str(source))
     command = spec.command("/data", "py")
     assert command[:2] == ["py", str(REPO / "train.py")]
-    assert command[command.index("--config-file") + 1] == str(REPO / "configs/trainers/MedPromptCLIP_MaPLe/vit_b16.yaml")
+    config = command[command.index("--config-file") + 1]
+    assert config == str(REPO / "configs/trainers/MedPromptCLIP_MaPLe/vit_b16.yaml")
 
 
 def test_base2new_crossmodal_and_zeroshot_grids(tmp_path):

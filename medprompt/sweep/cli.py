@@ -46,7 +46,8 @@ def build_parser() -> argparse.ArgumentParser:
         s.add_argument("--data", default=os.environ.get("DATA", ""), help="folder of the datasets (default $DATA)")
         s.add_argument("--output", default="output", help="root of the output tree (default output)")
         s.add_argument("--executor", choices=("local", "slurm"), default="local")
-        s.add_argument("--jobs", type=int, default=1, help="local: runs at a time (one GPU each, or a share of the CPU)")
+        s.add_argument("--jobs", type=int, default=1,
+                       help="local: runs at a time (one GPU each, or a share of the CPU)")
         s.add_argument("--dry-run", action="store_true", help="print the train.py commands instead of running them")
         s.add_argument("--redo", action="store_true", help="run finished runs again (their folders are removed)")
         s.add_argument("--no-wait", action="store_true", help="slurm: return once submitted (see `sweep.py status`)")
@@ -158,7 +159,8 @@ def failure_lines(tasks: list[Task], found: dict[str, tuple[str, str]], executor
         state, reason = found[task.folder]
         if state == FAILED:
             extra = executor.job_log(task.folder) if isinstance(executor, SlurmExecutor) else None
-            lines.append(f"FAILED {task.folder}: {reason}\n  log: {task.log}" + (f"\n  job log: {extra}" if extra else ""))
+            job_log = f"\n  job log: {extra}" if extra else ""
+            lines.append(f"FAILED {task.folder}: {reason}\n  log: {task.log}{job_log}")
     return lines
 
 
@@ -231,7 +233,8 @@ def show_status(args) -> int:
     executor = SlurmExecutor(args.output, SlurmSettings()) if kind == "slurm" else None
     found = states(tasks, executor)
     counts = Counter(state for state, _ in found.values())
-    print(f"{args.output}: {len(tasks)} runs ({kind}): " + ", ".join(f"{counts[s]} {s}" for s in (DONE, RUNNING, QUEUED, FAILED)))
+    summary = ", ".join(f"{counts[s]} {s}" for s in (DONE, RUNNING, QUEUED, FAILED))
+    print(f"{args.output}: {len(tasks)} runs ({kind}): {summary}")
     for line in failure_lines(tasks, found, executor):
         print(line)
     return 0

@@ -169,7 +169,8 @@ class SlurmExecutor:
 
         s = self.settings
         executor = submitit.AutoExecutor(folder=self.root / "slurm", cluster="slurm")
-        params = {"timeout_min": s.time_min, "cpus_per_task": s.cpus_per_job, "slurm_array_parallelism": s.array_parallelism, "name": "medprompt-sweep",
+        params = {"timeout_min": s.time_min, "cpus_per_task": s.cpus_per_job, "name": "medprompt-sweep",
+                  "slurm_array_parallelism": s.array_parallelism,
                   # the job runs this interpreter (submitit's default) with the repository importable
                   "slurm_setup": [f"export PYTHONPATH={REPO}${{PYTHONPATH:+:$PYTHONPATH}}",
                                   # torch's threads = the job's CPUs, not the node's
