@@ -34,7 +34,7 @@ if [ ! -s /etc/munge/munge.key ]; then
     chmod 400 /etc/munge/munge.key
 fi
 mkdir -p /run/munge /var/lib/munge /var/log/munge
-chown munge: /var/log/munge /var/lib/munge 2>/dev/null || true  # munged warns about root-owned dirs
+chown root: /var/log/munge /var/lib/munge /run/munge  # munged runs as root here; it wants its folders its own
 if ! munge -n >/dev/null 2>&1; then
     munged --force
     touch "$DIR.munge-started" 2>/dev/null || true
