@@ -31,11 +31,12 @@ sys.path.insert(0, str(REPO))
 
 from medprompt.results import read_tree  # noqa: E402
 from medprompt.results.runs import clear_unfinished, run_finished  # noqa: E402
+from medprompt.sweep.grid import STACKED_ON, train_command  # noqa: E402
+from medprompt.sweep.layout import RunKey, run_dir as layout_dir  # noqa: E402
 from medprompt.synthetic.world import WorldSettings, write_world  # noqa: E402
 
 CONFIG = "synth"
 METHODS = ("ZeroshotCLIP", "ZeroshotDescriptions", "MedPromptCLIP", "CoOp", "MedPromptCLIP_CoOp")
-STACKED_ON = {"MedPromptCLIP_CoOp": "MedPromptCLIP"}
 REFERENCE = ("ZeroshotCLIP", "ZeroshotDescriptions")  # the gap: class names -> descriptions
 TRAINING_FREE = set(REFERENCE)  # their "training" run is an evaluation (--eval-only, nothing to load)
 QUICK_OPTS = ["OPTIM.MAX_EPOCH", "2"]
@@ -54,7 +55,7 @@ class Plan:
 
 
 def run_dir(plan: Plan, protocol: str, dataset: str, method: str) -> Path:
-    return plan.output / protocol / dataset / f"shots_{plan.shots}" / method / CONFIG / f"seed{plan.seed}"
+    return layout_dir(plan.output, RunKey(protocol, dataset, plan.shots, method, CONFIG, plan.seed))
 
 
 def train(plan: Plan, method: str, dataset: str, outdir: Path, flags: list[str], opts: list[str]) -> float:
@@ -62,12 +63,9 @@ def train(plan: Plan, method: str, dataset: str, outdir: Path, flags: list[str],
     if run_finished(outdir)[0]:
         print(f"  skip (finished): {outdir}")
         return 0.0
-    cmd = [sys.executable, str(REPO / "train.py"), "--root", str(plan.data), "--seed", str(plan.seed),
-           "--trainer", method, "--config", CONFIG,
-           "--dataset-config-file", str(REPO / "configs" / "datasets" / f"{dataset}.yaml"),
-           "--output-dir", str(outdir), *flags,
-           "DATASET.NUM_SHOTS", str(plan.shots), "MODEL.CACHE_DIR", str(plan.output / "cache"),
-           *opts, *plan.extra_opts]
+    cmd = train_command(sys.executable, plan.data, plan.seed, method, dataset, CONFIG, outdir,
+                        [*flags, "DATASET.NUM_SHOTS", str(plan.shots), "MODEL.CACHE_DIR", str(plan.output / "cache"),
+                         *opts, *plan.extra_opts])
     clear_unfinished(outdir)  # an unfinished run restarts rather than resuming
     print(f"  run: {method} on {dataset} -> {outdir}")
     started = time.time()

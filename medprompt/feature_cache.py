@@ -4,7 +4,10 @@ With a frozen image encoder, every text-only method and every seed evaluated on 
 transform sees the same image features, so they are computed once. A key is a digest of everything that
 changes the content (backbone name, weights digest, the images with their sizes and modification times,
 the transform, the precision); a change of any of them is a miss. Files are written atomically, so a
-killed run never leaves a half-written entry.
+killed run never leaves a half-written entry, and a miss is computed under a file lock (<root>/.locks/),
+so concurrent runs of a sweep (several local jobs, cluster jobs on a shared disk) compute it once: the
+others wait and read it. Each labelled lookup prints one line ("Cached N ..." or "Reused N cached ..."),
+which lands in the run's log.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 import torch
+from filelock import FileLock
 
 from medprompt.atomic import write_with
 
@@ -50,28 +54,40 @@ class FeatureCache:
     def get_or_compute(self, kind: str, parts: dict, compute: Callable[[], dict], label: str = "") -> dict:
         """The cached dict of tensors for `parts`, computing and storing it on a miss.
 
-        With a `label` ("image features"), a hit prints "Reused N cached <label> from <path>" and a miss
-        "Cached N <label> at <path>", so a log says which runs paid for the encoding.
+        With a `label` ("test image features"), a hit prints "Reused N cached <label> from <path>" and a
+        miss "Cached N <label> at <path>", so a log says which runs paid for the encoding.
         """
         if self.root is None:
             return compute()
-        path = self.path(kind, content_key(parts))
-        if path.is_file():
-            try:
-                payload = torch.load(path, map_location="cpu", weights_only=True)
-            except Exception as err:  # a corrupt entry is recomputed, not fatal
-                print(f"Ignoring unreadable cache entry {path}: {err}")
-            else:
-                self.hits += 1
-                if label:
-                    print(f"Reused {_rows(payload)} cached {label} from {path}")
-                return payload
-        self.misses += 1
-        payload = compute()
-        write_with(path, lambda tmp: torch.save(payload, tmp))
+        key = content_key(parts)
+        path = self.path(kind, key)
+        payload = self._load(path)
+        if payload is None:
+            lock = self.root / ".locks" / f"{kind}-{key}.lock"  # apart from the entries: <kind>/ holds only them
+            lock.parent.mkdir(parents=True, exist_ok=True)
+            with FileLock(str(lock)):
+                payload = self._load(path)  # another run may have computed it while this one waited
+                if payload is None:
+                    self.misses += 1
+                    payload = compute()
+                    write_with(path, lambda tmp: torch.save(payload, tmp))
+                    if label:
+                        print(f"Cached {_rows(payload)} {label} at {path}")
+                    return payload
+        self.hits += 1
         if label:
-            print(f"Cached {_rows(payload)} {label} at {path}")
+            print(f"Reused {_rows(payload)} cached {label} from {path}")
         return payload
+
+    @staticmethod
+    def _load(path: Path) -> dict | None:
+        if not path.is_file():
+            return None
+        try:
+            return torch.load(path, map_location="cpu", weights_only=True)
+        except Exception as err:  # a corrupt entry is recomputed, not fatal
+            print(f"Ignoring unreadable cache entry {path}: {err}")
+            return None
 
 
 def _rows(payload: dict) -> int:

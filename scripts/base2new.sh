@@ -4,12 +4,4 @@
 # $OUTPUT/base2new/train_base/DATASET/shots_<K>/METHOD/CONFIG/seed<S>/ and .../test_new/... (eval-only).
 #   DATA=/data scripts/base2new.sh METHOD CONFIG DATASET [KEY VALUE ...]
 source "$(dirname "$0")/common.sh"
-parse_args "$@"
-shots="${SHOTS:-16}"
-for seed in $SEEDS; do
-    base="$(run_dir base2new/train_base "$DATASET" "$shots" "$METHOD" "$seed")"
-    stacked_train base2new/train_base "$DATASET" "$shots" "$seed" "$base" \
-        "${OPTS[@]}" DATASET.NUM_SHOTS "$shots" DATASET.SUBSAMPLE_CLASSES base
-    train "$METHOD" "$DATASET" "$seed" "$(run_dir base2new/test_new "$DATASET" "$shots" "$METHOD" "$seed")" \
-        --eval-only --model-dir "$base" "${OPTS[@]}" DATASET.NUM_SHOTS "$shots" DATASET.SUBSAMPLE_CLASSES new
-done
+run_protocol base2new "$@"

@@ -4,10 +4,4 @@
 # $OUTPUT/fewshot/DATASET/shots_<K>/METHOD/CONFIG/seed<S>/
 #   DATA=/data scripts/fewshot.sh METHOD CONFIG DATASET [KEY VALUE ...]
 source "$(dirname "$0")/common.sh"
-parse_args "$@"
-for shots in ${SHOTS:-1 2 4 8 16}; do
-    for seed in $SEEDS; do
-        stacked_train fewshot "$DATASET" "$shots" "$seed" "$(run_dir fewshot "$DATASET" "$shots" "$METHOD" "$seed")" \
-            "${OPTS[@]}" DATASET.NUM_SHOTS "$shots"
-    done
-done
+run_protocol fewshot "$@"

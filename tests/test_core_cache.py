@@ -48,3 +48,32 @@ def test_disabled_cache_always_computes():
     for _ in range(2):
         cache.get_or_compute("x", {}, lambda: calls.append(1) or {"features": torch.ones(1)})
     assert len(calls) == 2
+
+
+def _compute_in_process(root, log):
+    """One of several processes asking for the same missing entry at once."""
+    import time
+
+    def compute():
+        with open(log, "a") as handle:
+            handle.write("computed\n")
+        time.sleep(0.5)  # long enough that the other process asks while this one computes
+        return {"features": torch.ones(3)}
+
+    FeatureCache(root).get_or_compute("image_features", {"k": "shared"}, compute, label="test")
+
+
+def test_concurrent_runs_compute_a_missing_entry_once(tmp_path):
+    import multiprocessing
+
+    log = tmp_path / "computed.txt"
+    ctx = multiprocessing.get_context("fork")
+    workers = [ctx.Process(target=_compute_in_process, args=(tmp_path / "cache", log)) for _ in range(3)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(30)
+    assert [w.exitcode for w in workers] == [0, 0, 0]
+    assert log.read_text().splitlines() == ["computed"]
+    [entry] = (tmp_path / "cache" / "image_features").iterdir()
+    assert torch.equal(torch.load(entry)["features"], torch.ones(3))

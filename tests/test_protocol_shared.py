@@ -1,6 +1,6 @@
 """One protocol for every method: the same few-shot sample, splits, transforms and evaluator for two
 methods with the same seed; the protocol scripts' output tree, skipping of finished runs and redoing
-of unfinished ones, and stacking order."""
+of unfinished ones, and stacking order (the scripts wrap sweep.py; its own tests: tests/test_sweep.py)."""
 
 from __future__ import annotations
 
@@ -68,21 +68,6 @@ def test_fewshot_script_tree_skips_finished_and_redoes_unfinished(tmp_path):
     assert any(f"--output-dir {stale} " in r and "DATASET.NUM_SHOTS 1" in r for r in runs)
     assert all("--trainer CoOp" in r and "--config vit_b16 " in r for r in runs)
     assert all(r.endswith(("DATASET.NUM_SHOTS 1", "DATASET.NUM_SHOTS 4")) and "OPTIM.MAX_EPOCH 1" in r for r in runs)
-
-
-def test_run_state_prepares_unfinished_runs_only(tmp_path):
-    stale, done = tmp_path / "stale", tmp_path / "done"
-    for folder, log in ((stale, UNFINISHED_LOG), (done, FINISHED_LOG)):
-        write_log(folder, log)
-        (folder / "prompt_learner").mkdir()
-        (folder / "prompt_learner" / "checkpoint").write_text("model.pth.tar-1")
-    helper = [sys.executable, str(REPO / "scripts" / "run_state.py")]
-    assert subprocess.run([*helper, "finished", str(done)]).returncode == 0
-    assert subprocess.run([*helper, "finished", str(stale)], capture_output=True).returncode == 1
-    for folder in (stale, done):
-        subprocess.run([*helper, "prepare", str(folder)], check=True, capture_output=True)
-    assert (stale / "log.txt").is_file() and not (stale / "prompt_learner").exists()
-    assert (done / "prompt_learner" / "checkpoint").is_file()
 
 
 def test_base2new_script_stacks_and_evaluates_new_classes(tmp_path):

@@ -1,8 +1,7 @@
 """Find runs in an output tree and pick each seed's finished evaluation.
 
-Layout (the CoOp family's convention): ``<root>/<protocol...>/<dataset>/shots_<K>/<Trainer>/<config>/seed<S>/``.
-The protocol is every path part between the root and the dataset (``fewshot``, ``base2new/train_base``);
-when there is none it is the root folder's own name.
+Layout: ``<root>/<protocol...>/<dataset>/shots_<K>/<Trainer>/<config>/seed<S>/``, defined in
+:mod:`medprompt.sweep.layout` (the sweep writes what this module reads).
 
 Dassl's logger writes ``log.txt``, or ``log.txt-<YYYY-mm-dd-HH-MM-SS>`` when ``log.txt`` already exists,
 so ``log.txt`` is the oldest log of a folder and the time stamps order the rest. The last log holding a
@@ -11,6 +10,7 @@ finished evaluation wins.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import shutil
@@ -18,10 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from medprompt.results.logs import LogRecord, read_log
+from medprompt.sweep.layout import LAYOUT, SEED_DIR, RunKey, place
 
 LOG_NAME = re.compile(r"^log\.txt(?:-(\d{4}-\d{2}-\d{2}-\d{2}-\d{2}-\d{2}))?$")
-SEED_DIR = re.compile(r"^seed(\d+)$")
-SHOTS_DIR = re.compile(r"^shots_(\d+)$")
 
 
 def log_files(folder: str | Path) -> list[Path]:
@@ -76,15 +75,9 @@ def read_run(folder: str | Path) -> SeedLogs:
 
 
 @dataclass(frozen=True)
-class Run:
-    """One seed folder placed in the layout."""
+class Run(RunKey):
+    """One seed folder placed in the layout (its key) with its logs."""
 
-    protocol: str
-    dataset: str
-    shots: int
-    trainer: str
-    config_name: str
-    seed: int
     seed_logs: SeedLogs
 
     @property
@@ -101,24 +94,6 @@ class TreeScan:
     stray_logs: tuple[Path, ...] = ()
 
 
-def _place(root: Path, seed_dir: Path) -> dict | None:
-    parts = seed_dir.relative_to(root).parts
-    if len(parts) < 5:
-        return None
-    *protocol, dataset, shots, trainer, config_name, seed = parts
-    shots_match, seed_match = SHOTS_DIR.match(shots), SEED_DIR.match(seed)
-    if not shots_match or not seed_match:
-        return None
-    return {
-        "protocol": "/".join(protocol) or root.resolve().name,
-        "dataset": dataset,
-        "shots": int(shots_match.group(1)),
-        "trainer": trainer,
-        "config_name": config_name,
-        "seed": int(seed_match.group(1)),
-    }
-
-
 def read_tree(root: str | Path) -> TreeScan:
     """Read every seed folder under `root` (finished or not) in the layout above."""
     root = Path(root)
@@ -129,9 +104,9 @@ def read_tree(root: str | Path) -> TreeScan:
     for dirpath, dirnames, filenames in os.walk(root):
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
         here = Path(dirpath)
-        place = _place(root, here) if SEED_DIR.match(here.name) else None
-        if place is not None:
-            runs.append(Run(seed_logs=read_run(here), **place))
+        key = place(root, here) if SEED_DIR.match(here.name) else None
+        if key is not None:
+            runs.append(Run(seed_logs=read_run(here), **dataclasses.asdict(key)))
             dirnames[:] = []  # checkpoints and tensorboard files live below; no runs there
             continue
         strays.extend(here / name for name in sorted(filenames) if LOG_NAME.match(name))
@@ -139,7 +114,7 @@ def read_tree(root: str | Path) -> TreeScan:
         hint = f"; logs outside the layout: {', '.join(map(str, strays[:3]))}" if strays else ""
         raise ValueError(
             f"{root}: no seed folder in the layout "
-            f"<protocol>/<dataset>/shots_<K>/<Trainer>/<config>/seed<S>/{hint}"
+            f"{LAYOUT}{hint}"
         )
     key = lambda r: (r.protocol, r.dataset, r.shots, r.trainer, r.config_name, r.seed)  # noqa: E731
     return TreeScan(root=root, runs=tuple(sorted(runs, key=key)), stray_logs=tuple(strays))

@@ -1,0 +1,250 @@
+"""``python sweep.py PROTOCOL ...``: expand a protocol into runs, run what is not finished, print the table.
+
+    python sweep.py fewshot --methods CoOp KgCoOp --configs vit_b16 --datasets BTMRI FFA \\
+        --data /data --shots 1 4 16 --jobs 4 -- OPTIM.MAX_EPOCH 50
+    python sweep.py base2new ... --executor slurm --partition gpu --gpus-per-job 1 --no-wait
+    python sweep.py status --output output
+
+Finished runs are skipped, unfinished ones cleared and run again, `--redo` runs everything again,
+`--dry-run` prints the train.py commands. Words after `--` are KEY VALUE options for every run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+
+from medprompt.atomic import write_json
+from medprompt.sweep.executors import SlurmExecutor, SlurmSettings, executor_for
+from medprompt.sweep.grid import PROTOCOLS, Grid, GridError, expand, show
+from medprompt.sweep.task import DONE, FAILED, QUEUED, RUNNING, Task, state_dir, task_state
+from medprompt.results.runs import run_finished
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="sweep.py", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = p.add_subparsers(dest="command", required=True)
+    for protocol in PROTOCOLS:
+        s = sub.add_parser(protocol, help=f"run the {protocol} protocol (docs/PROTOCOLS.md)")
+        s.add_argument("--methods", nargs="+", required=True, help="registered trainers")
+        s.add_argument("--configs", nargs="+", required=True,
+                       help="config names, <backbone> or <variant>_<backbone> (medprompt/config_layers.py)")
+        s.add_argument("--datasets", nargs="+", required=True, help="dataset names: configs/datasets/<name>.yaml")
+        s.add_argument("--shots", nargs="+", type=int, default=[], help="K shots (protocol default when omitted)")
+        s.add_argument("--seeds", nargs="+", type=int, default=[], help="seeds (default 1 2 3)")
+        s.add_argument("--targets", nargs="+", default=[], help="crossmodal: datasets evaluated with no training")
+        s.add_argument("--stack-on", default="",
+                       help="trainer whose run each method starts from (TRAINER.STACKING.INIT_FROM); 'none' for "
+                            "no stacking (default: MedPromptCLIP for MedPromptCLIP_CoOp and MedPromptCLIP_MaPLe)")
+        s.add_argument("--data", default=os.environ.get("DATA", ""), help="folder of the datasets (default $DATA)")
+        s.add_argument("--output", default="output", help="root of the output tree (default output)")
+        s.add_argument("--executor", choices=("local", "slurm"), default="local")
+        s.add_argument("--jobs", type=int, default=1,
+                       help="local: runs at a time (one GPU each, or a share of the CPU)")
+        s.add_argument("--dry-run", action="store_true", help="print the train.py commands instead of running them")
+        s.add_argument("--redo", action="store_true", help="run finished runs again (their folders are removed)")
+        s.add_argument("--no-wait", action="store_true", help="slurm: return once submitted (see `sweep.py status`)")
+        s.add_argument("--poll", type=float, default=2.0, help="seconds between progress checks")
+        g = s.add_argument_group("slurm (flags override --slurm-config)")
+        g.add_argument("--slurm-config", help="yaml with keys of SlurmSettings: partition, time_min, gpus_per_job, "
+                                              "cpus_per_job, mem_gb, array_parallelism, sbatch, setup")
+        g.add_argument("--partition")
+        g.add_argument("--time", type=int, dest="time_min", help="minutes per job")
+        g.add_argument("--gpus-per-job", type=int)
+        g.add_argument("--cpus-per-job", type=int)
+        g.add_argument("--mem-gb", type=float)
+        g.add_argument("--array-parallelism", type=int, help="at most this many jobs of a batch run at once")
+        g.add_argument("--sbatch", nargs="+", default=[], metavar="KEY=VALUE", help="more sbatch options")
+    st = sub.add_parser("status", help="state of the last sweep of an output tree")
+    st.add_argument("--output", default="output")
+    return p
+
+
+def split_opts(argv: Sequence[str]) -> tuple[list[str], list[str]]:
+    """(sweep arguments, KEY VALUE options after `--`)."""
+    argv = list(argv)
+    if "--" in argv:
+        cut = argv.index("--")
+        return argv[:cut], argv[cut + 1:]
+    return argv, []
+
+
+def slurm_settings(args) -> SlurmSettings:
+    settings = SlurmSettings.from_yaml(args.slurm_config) if args.slurm_config else SlurmSettings()
+    for name in ("partition", "time_min", "gpus_per_job", "cpus_per_job", "mem_gb", "array_parallelism"):
+        if getattr(args, name) is not None:
+            setattr(settings, name, getattr(args, name))
+    for option in args.sbatch:
+        key, sep, value = option.partition("=")
+        if not sep:
+            raise GridError(f"--sbatch takes KEY=VALUE, got {option!r}")
+        settings.sbatch[key.lstrip("-").replace("-", "_")] = value
+    return settings
+
+
+def text_only(trainer: str) -> bool:
+    """Whether a registered trainer never reads training images (Dassl's registry, imported on demand)."""
+    from dassl.engine import TRAINER_REGISTRY
+
+    import trainers  # noqa: F401  (registers the project's trainers)
+
+    registered = TRAINER_REGISTRY.registered_names()
+    if trainer not in registered:
+        raise GridError(f"Unknown trainer {trainer!r}; registered: {', '.join(sorted(registered))}")
+    return bool(getattr(TRAINER_REGISTRY.get(trainer), "TEXT_ONLY", False))
+
+
+def make_grid(args, opts: list[str]) -> Grid:
+    kwargs = {}
+    if args.stack_on:
+        kwargs["stack_on"] = {} if args.stack_on == "none" else \
+            {m: args.stack_on for m in args.methods if m != args.stack_on}
+    grid = Grid(args.command, tuple(args.methods), tuple(args.configs), tuple(args.datasets), tuple(args.shots),
+                tuple(args.seeds), tuple(args.targets), tuple(opts), **kwargs)
+    grid.check()
+    return grid
+
+
+def plan(grid: Grid, args) -> tuple[list[Task], list[Task]]:
+    """(every task of the grid, the tasks to run): finished runs are skipped unless --redo; a run that
+    reads a run being redone is redone too (it read an older model)."""
+    specs = expand(grid, args.output)
+    python = sys.executable
+    tasks, todo = [], []
+    rerun: set[str] = set()
+    for spec in specs:
+        finished, reason = run_finished(spec.folder)
+        # a finished run that runs again starts from an empty folder (else Dassl resumes its checkpoint)
+        task = Task.from_spec(spec, args.output, args.data, python, redo=args.redo or finished)
+        tasks.append(task)
+        if finished and not args.redo and not rerun.intersection(task.after):
+            print(f"Skipping {task.folder}: finished")
+            continue
+        if not finished and Path(task.folder).is_dir():
+            print(f"{task.folder}: unfinished ({reason}); running it again")
+        rerun.add(task.folder)
+        todo.append(task)
+    return tasks, todo
+
+
+def record(output: str, executor: str, tasks: list[Task]) -> None:
+    write_json(state_dir(output) / "sweep.json", {"executor": executor, "tasks": [t.__dict__ for t in tasks]})
+
+
+def load_record(output: str) -> tuple[str, list[Task]]:
+    path = state_dir(output) / "sweep.json"
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError) as error:
+        raise GridError(f"{path}: no sweep recorded under {output} ({error})") from error
+    return data["executor"], [Task(**t) for t in data["tasks"]]
+
+
+def states(tasks: list[Task], executor) -> dict[str, tuple[str, str]]:
+    queue = executor.queue() if executor is not None else None
+    ids = executor.job_ids() if executor is not None else {}
+    return {t.folder: task_state(t, ids.get(t.folder), queue) for t in tasks}
+
+
+def failure_lines(tasks: list[Task], found: dict[str, tuple[str, str]], executor) -> list[str]:
+    lines = []
+    for task in tasks:
+        state, reason = found[task.folder]
+        if state == FAILED:
+            extra = executor.job_log(task.folder) if isinstance(executor, SlurmExecutor) else None
+            job_log = f"\n  job log: {extra}" if extra else ""
+            lines.append(f"FAILED {task.folder}: {reason}\n  log: {task.log}{job_log}")
+    return lines
+
+
+def wait(tasks: list[Task], executor, poll: float) -> dict[str, tuple[str, str]]:
+    """Progress bar over the runs until none is queued or running; returns their final states."""
+    from tqdm import tqdm
+
+    bar = tqdm(total=len(tasks), desc="runs", unit="run", file=sys.stderr, dynamic_ncols=True)
+    try:
+        while True:
+            found = states(tasks, executor)
+            counts = Counter(state for state, _ in found.values())
+            bar.update(counts[DONE] + counts[FAILED] - bar.n)
+            bar.set_postfix(done=counts[DONE], running=counts[RUNNING], failed=counts[FAILED],
+                            queued=counts[QUEUED], refresh=False)
+            bar.refresh()
+            if counts[RUNNING] + counts[QUEUED] == 0 and not executor.busy():
+                return found
+            time.sleep(poll)
+    finally:
+        bar.close()
+
+
+def print_table(output: str, grid: Grid) -> int:
+    from medprompt.results.cli import main as parse_results
+
+    print(f"\nparse_results.py {output} --protocol {grid.protocol}", flush=True)
+    return parse_results([output, "--protocol", grid.protocol])
+
+
+def run_sweep(args, opts: list[str]) -> int:
+    if not args.data:
+        raise GridError("Set DATA (or --data) to the folder that holds the datasets (e.g. DATA=/data/medical)")
+    if not Path(args.data).is_dir():
+        raise GridError(f"DATA={args.data} is not a folder")
+    grid = make_grid(args, opts)
+    if grid.protocol == "zeroshot" and not args.dry_run:
+        for method in grid.methods:
+            if not text_only(method):
+                raise GridError(f"{method} trains on images: it has no zero-shot protocol (use fewshot)")
+    if args.no_wait and args.executor != "slurm":
+        raise GridError("--no-wait needs --executor slurm (local runs end with the sweep)")
+    tasks, todo = plan(grid, args)
+    if args.dry_run:
+        for task in todo:
+            print(f"Would run: {show(task.command)}")
+        return 0
+    executor = executor_for(args.executor, args.output, args.jobs, slurm_settings(args))
+    record(args.output, args.executor, tasks)
+    print(f"Sweep: {len(tasks)} runs, {len(todo)} to run ({args.executor}"
+          + (f", {args.jobs} at a time" if args.executor == "local" else "") + ")", flush=True)
+    executor.start(todo)
+    if args.no_wait:
+        print(f"Submitted; follow with: python sweep.py status --output {args.output}")
+        return 0
+    found = wait(todo, executor, args.poll) if todo else {}
+    failed = failure_lines(todo, found, executor)
+    print(f"Sweep finished: {len(todo) - len(failed)} run(s) done, {len(failed)} failed, "
+          f"{len(tasks) - len(todo)} skipped as finished", flush=True)
+    for line in failed:
+        print(line)
+    if failed:
+        print("Run the same command again to retry the failed runs only.")
+    code = print_table(args.output, grid)
+    return 1 if failed else code
+
+
+def show_status(args) -> int:
+    kind, tasks = load_record(args.output)
+    executor = SlurmExecutor(args.output, SlurmSettings()) if kind == "slurm" else None
+    found = states(tasks, executor)
+    counts = Counter(state for state, _ in found.values())
+    summary = ", ".join(f"{counts[s]} {s}" for s in (DONE, RUNNING, QUEUED, FAILED))
+    print(f"{args.output}: {len(tasks)} runs ({kind}): {summary}")
+    for line in failure_lines(tasks, found, executor):
+        print(line)
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    own, opts = split_opts(sys.argv[1:] if argv is None else argv)
+    args = build_parser().parse_args(own)
+    try:
+        return show_status(args) if args.command == "status" else run_sweep(args, opts)
+    except (GridError, RuntimeError, ValueError) as error:
+        print(f"sweep.py: error: {error}", file=sys.stderr)
+        return 2

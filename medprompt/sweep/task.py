@@ -1,0 +1,150 @@
+"""One run as a job, the same on every executor: its command, its log, and a status marker it writes.
+
+Bookkeeping lives in ``<output>/.sweep/`` (the results reader skips dot-folders):
+``logs/<run>.log`` (the run's stdout and stderr), ``runs/<run>.json`` (the marker: running / done /
+failed, with the reason), ``sweep.json`` (the last sweep's runs, for ``sweep.py status``), ``jobs.json``
+(SLURM job ids) and ``slurm/`` (submitit's files).
+
+"Finished" is the results reader's verdict (a result block after "Finish training", or an eval-only
+result), so a skipped run is one whose result the tables will show.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from medprompt.atomic import write_json
+from medprompt.results.runs import clear_unfinished, run_finished
+from medprompt.sweep.grid import RunSpec, show
+from medprompt.sweep.layout import REPO
+
+STATE_DIR = ".sweep"
+DONE, FAILED, RUNNING, QUEUED = "done", "failed", "running", "queued"
+
+
+def state_dir(output: str | Path) -> Path:
+    return Path(output) / STATE_DIR
+
+
+def run_name(output: str | Path, folder: str | Path) -> str:
+    """A file name for a run folder: its path below the output root, '/' -> '__'."""
+    return "__".join(Path(folder).relative_to(output).parts)
+
+
+@dataclass(frozen=True)
+class Task:
+    """What a job needs to run one RunSpec; plain strings, so it pickles and serialises to JSON."""
+
+    folder: str
+    command: list[str]
+    log: str
+    marker: str
+    after: list[str] = field(default_factory=list)
+    env: dict[str, str] = field(default_factory=dict)
+    redo: bool = False
+
+    @classmethod
+    def from_spec(cls, spec: RunSpec, output: str | Path, data: str | Path, python: str, redo: bool) -> "Task":
+        name = run_name(output, spec.folder)
+        root = state_dir(output)
+        return cls(folder=str(spec.folder), command=spec.command(data, python),
+                   log=str(root / "logs" / f"{name}.log"), marker=str(root / "runs" / f"{name}.json"),
+                   after=[str(p) for p in spec.after], redo=redo)
+
+    def with_env(self, env: dict[str, str]) -> "Task":
+        return Task(**{**asdict(self), "env": {**self.env, **env}})
+
+
+def read_marker(task: Task) -> dict | None:
+    try:
+        return json.loads(Path(task.marker).read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def clear_marker(task: Task) -> None:
+    Path(task.marker).unlink(missing_ok=True)
+
+
+def _mark(task: Task, state: str, **extra) -> None:
+    write_json(task.marker, {"state": state, "folder": task.folder, "log": task.log,
+                             "host": socket.gethostname(), "pid": os.getpid(), "time": time.time(), **extra})
+
+
+def run_task(task: Task) -> bool:
+    """Run one train.py command with its output in the task's log; True when the run finished.
+
+    A run that reads another run's output (`after`) fails at once, naming it, when that run is not
+    finished. An unfinished run's checkpoints are cleared first (so Dassl restarts instead of resuming a
+    failed run); with `redo` the whole folder is removed.
+    """
+    _mark(task, RUNNING)
+    missing = [dep for dep in task.after if not run_finished(dep)[0]]
+    if missing:
+        _mark(task, FAILED, reason=f"needs {missing[0]}, which did not finish")
+        return False
+    folder = Path(task.folder)
+    if task.redo:
+        shutil.rmtree(folder, ignore_errors=True)
+    else:
+        clear_unfinished(folder)
+    Path(task.log).parent.mkdir(parents=True, exist_ok=True)
+    started = time.time()
+    with open(task.log, "w", encoding="utf-8") as log:
+        log.write(f"$ {show(task.command)}\n")
+        log.flush()
+        code = subprocess.call(task.command, stdout=log, stderr=subprocess.STDOUT, cwd=REPO,
+                               env={**os.environ, **task.env})
+    finished, why = run_finished(folder)
+    if code == 0 and finished:
+        _mark(task, DONE, seconds=round(time.time() - started, 1))
+        return True
+    _mark(task, FAILED, reason=f"exit status {code}" if code else f"exit status 0 but {why}")
+    return False
+
+
+def run_job(task: Task) -> str:
+    """run_task for a cluster job: a failed run raises, so the scheduler sees the job fail too."""
+    if not run_task(task):
+        marker = read_marker(task) or {}
+        raise RuntimeError(f"{task.folder}: {marker.get('reason', 'failed')}; log: {task.log}")
+    return task.folder
+
+
+def pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def task_state(task: Task, job_id: str | None = None, queue: dict[str, str] | None = None) -> tuple[str, str]:
+    """(state, reason) of a task from its marker, the results reader and, for cluster jobs, the queue
+    (`queue` maps job ids in the scheduler's queue to their state; None when there is no queue)."""
+    marker = read_marker(task)
+    if marker is None and run_finished(task.folder)[0]:
+        return DONE, "finished before"
+    if marker and marker["state"] in (DONE, FAILED):
+        return marker["state"], marker.get("reason", "")
+    in_queue = queue is not None and job_id is not None and job_id in queue
+    if marker and marker["state"] == RUNNING:
+        if queue is not None and job_id is not None and not in_queue:
+            return FAILED, f"job {job_id} ended while the run was going (time limit or killed?)"
+        if marker["host"] == socket.gethostname() and queue is None and not pid_alive(marker["pid"]):
+            return FAILED, "killed while running"
+        return RUNNING, ""
+    if in_queue:
+        return (RUNNING if queue[job_id] == "RUNNING" else QUEUED), ""
+    if queue is not None and job_id is not None:
+        return FAILED, f"job {job_id} left the queue without starting the run"
+    return QUEUED, ""
