@@ -48,10 +48,10 @@ def test_a_run_logs_its_time_split_and_its_cache_reuse(native_dir, tmp_path):
 
     first = run(tmp_path / "first")
     assert TIME_LINE.search(first), first[-2000:]
-    assert re.search(r"^Cached 8 test image features at \S+\.pt$", first, re.M)
+    assert re.search(r"^Cached 8 test image features at \S+ \(reused 0\)$", first, re.M)
     assert re.search(r"^Cached \d+ text features at \S+\.pt$", first, re.M)
     assert "Reused" not in first
     second = run(tmp_path / "second")
-    assert re.search(r"^Reused 8 cached test image features from \S+\.pt$", second, re.M)
+    assert re.search(r"^Reused 8 cached test image features from \S+$", second, re.M)
     assert re.search(r"^Reused \d+ cached text features from \S+\.pt$", second, re.M)
     assert (tmp_path / "first" / "log.txt").read_text().count("Time: ") == 1  # the line is in the log file too

@@ -18,6 +18,7 @@ import os
 import os.path as osp
 
 import torch
+from dassl.data.data_manager import build_data_loader
 from dassl.engine import TrainerX
 from dassl.optim import build_optimizer
 from dassl.utils import save_checkpoint
@@ -25,12 +26,13 @@ from torch import nn
 
 from medprompt.backbones import load_backbone
 from medprompt.descriptions import match_descriptions, truncate_to_context
-from medprompt.feature_cache import DEFAULT_DIR, FeatureCache, content_key, files_signature
+from medprompt.feature_cache import DEFAULT_DIR, FeatureCache, content_key, file_id
 from medprompt.image_features import encode_loader
 from medprompt.losses import cosine_logits
 from medprompt.schedule import build_lr_scheduler
 from medprompt.text_encoder import PromptedTextEncoder
 from medprompt.timing import RUN_TIMER
+from medprompt.zeroshot import fill_template
 
 LEARNER = "prompt_learner"
 
@@ -102,6 +104,9 @@ class PromptTrainerBase(TrainerX):
         self.learner.to(self.device)
         trainable = [p for p in self.learner.parameters() if p.requires_grad]
         print(f"Trainable parameters: {sum(p.numel() for p in trainable):,}")
+        if not trainable:  # fitted in closed form or chosen by search (linear probe, Tip-Adapter)
+            self.register_model(LEARNER, self.learner)
+            return
         optim = build_optimizer(self.learner, cfg.OPTIM, param_groups=[{"params": trainable}])
         sched = build_lr_scheduler(optim, cfg.OPTIM)
         self.register_model(LEARNER, self.learner, optim, sched)
@@ -218,27 +223,45 @@ class PromptTrainerBase(TrainerX):
             features = self.cache.get_or_compute("text_features", parts, compute, label="text features")["features"]
         return features.to(self.device)
 
+    def template_features(self, template: str, source: str) -> torch.Tensor:
+        """[C, D] normalised frozen features of a hand-written template ("a photo of a {}.") filled with
+        each class name ("{modality}" with the dataset's modality): the zero-shot classifier."""
+        texts = [fill_template(template, name, self.modality) for name in self.classnames]
+        return self.frozen_text_features(texts, source=source)
+
     # -- evaluation ------------------------------------------------------------------------------
     def class_text_features(self) -> torch.Tensor:
         """[C, D] class vectors of the current dataset's classes (text classifiers only)."""
         raise NotImplementedError
 
     def image_features(self, split: str, loader) -> dict:
-        """Frozen-encoder features of every image of a split, from the cache when it has them."""
-        impaths = [item.impath for item in loader.dataset.data_source]
+        """{'features' [N, D], 'labels' [N]} of every image of a loader's split under its transform."""
+        return self.split_features(split, list(loader.dataset.data_source), loader.dataset.transform)
+
+    def split_features(self, split: str, items: list, transform) -> dict:
+        """{'features' [N, D], 'labels' [N]} of Dassl data items under a transform. Features come from the
+        row cache (medprompt.feature_cache): only images it does not hold yet, under this backbone,
+        transform and precision, go through the frozen encoder."""
         parts = {
             "backbone": self.backbone.identity,
-            "images": files_signature(impaths),
-            "transform": repr(loader.dataset.transform),
+            "dataset": self.cfg.DATASET.NAME,
+            "transform": repr(transform),
             "precision": self.cfg.MODEL.PRECISION if self.device.type == "cuda" else "fp32",
         }
 
-        def compute():
+        def compute(positions: list[int]) -> torch.Tensor:
+            subset = build_data_loader(
+                self.cfg, sampler_type="SequentialSampler", data_source=[items[i] for i in positions],
+                batch_size=self.cfg.DATALOADER.TEST.BATCH_SIZE, tfm=transform, is_train=False,
+            )
             with self.autocast():
-                return encode_loader(self.clip.encode_image, loader, self.device, desc=f"Encoding {split} images")
+                return encode_loader(self.clip.encode_image, subset, self.device,
+                                     desc=f"Encoding {len(positions)} {split} images")["features"]
 
+        ids = [file_id(item.impath) for item in items]
         with RUN_TIMER.phase("image encoding"):
-            return self.cache.get_or_compute("image_features", parts, compute, label=f"{split} image features")
+            features = self.cache.get_or_compute_rows("image_rows", parts, ids, compute, label=f"{split} image features")
+        return {"features": features, "labels": torch.tensor([item.label for item in items])}
 
     @torch.no_grad()
     def test(self, split=None):

@@ -11,7 +11,7 @@ from torch import nn
 from yacs.config import CfgNode as CN
 
 from medprompt.cocoop import MetaNet, conditional_logits
-from trainers.coop import CoOp, add_prompt_keys
+from trainers.coop import CoOp, TrainStep, add_prompt_keys
 from trainers.stacking import add_stacking_config
 
 
@@ -41,8 +41,10 @@ class CoCoOp(CoOp):
         self.meta_net = MetaNet(self.embed_dim, self.text_encoder.width)
         return CoCoOpLearner(prompts, self.meta_net)
 
-    def train_logits(self, images):
-        return conditional_logits(self.classifier, self.meta_net, self.encode_images(images), self.logit_scale), None
+    def train_step(self, images):
+        image_features = self.encode_images(images)
+        logits = conditional_logits(self.classifier, self.meta_net, image_features, self.logit_scale)
+        return TrainStep(logits, None, image_features)
 
     def logits(self, image_features):
         return conditional_logits(self.classifier, self.meta_net, image_features, self.logit_scale)

@@ -8,6 +8,8 @@ MedPromptCLIP stacking hooks (trainers/stacking.py).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 import torch.nn.functional as F
 from dassl.engine import TRAINER_REGISTRY
@@ -19,6 +21,16 @@ from medprompt.losses import cosine_logits
 from medprompt.prompts import PromptedClassifier, TextPrompts
 from trainers.base import PromptTrainerBase
 from trainers.stacking import StackingMixin, add_stacking_config
+
+
+@dataclass
+class TrainStep:
+    """What one training batch produced: the logits, and for the extra terms the prompted class features
+    [C, D] and the frozen image features [B, D] when the method has them."""
+
+    logits: Tensor
+    class_features: Tensor | None = None
+    image_features: Tensor | None = None
 
 
 def add_prompt_keys(node: CN, n_ctx: int, ctx_init: str, depth: int = 1, template: str = "{}.") -> None:
@@ -68,12 +80,13 @@ class CoOp(StackingMixin, PromptTrainerBase):
     def encode_images(self, images: Tensor) -> Tensor:
         return self.clip.encode_image(images)
 
-    def train_logits(self, images: Tensor) -> tuple[Tensor, Tensor | None]:
-        """(logits [B, C], the prompted class features [C, D] when the method has them)."""
+    def train_step(self, images: Tensor) -> TrainStep:
+        """The prompted logits of a training batch, with the features they came from."""
+        image_features = self.encode_images(images)
         class_features = self.classifier()
-        return cosine_logits(self.encode_images(images), class_features, self.logit_scale), class_features
+        return TrainStep(cosine_logits(image_features, class_features, self.logit_scale), class_features, image_features)
 
-    def extra_losses(self, class_features: Tensor | None) -> dict[str, Tensor]:
+    def extra_losses(self, class_features: Tensor | None, step: TrainStep | None = None) -> dict[str, Tensor]:
         """Terms added to the cross-entropy (each logged by name)."""
         if float(self.stacking.TEXT_LOSS_WEIGHT) == 0:
             return {}
@@ -82,16 +95,20 @@ class CoOp(StackingMixin, PromptTrainerBase):
 
     def compute_loss(self, batch) -> tuple[Tensor, dict[str, float]]:
         """The training loss of one batch and what to log about it."""
-        images, labels = self.parse_batch_train(batch)
+        loss, summary, _ = self.step_loss(*self.parse_batch_train(batch))
+        return loss, summary
+
+    def step_loss(self, images: Tensor, labels: Tensor) -> tuple[Tensor, dict[str, float], TrainStep]:
+        """Cross-entropy plus the extra terms of one batch, what to log, and the step they came from."""
         with self.autocast():
-            logits, class_features = self.train_logits(images)
-        ce = F.cross_entropy(logits.float(), labels)
-        extra = self.extra_losses(class_features)
+            step = self.train_step(images)
+        ce = F.cross_entropy(step.logits.float(), labels)
+        extra = self.extra_losses(step.class_features, step)
         loss = ce + sum(extra.values()) if extra else ce
-        summary = {"loss": loss.item(), "acc": compute_accuracy(logits, labels)[0].item()}
+        summary = {"loss": loss.item(), "acc": compute_accuracy(step.logits, labels)[0].item()}
         if extra:
             summary.update({"ce": ce.item(), **{k: v.item() for k, v in extra.items()}})
-        return loss, summary
+        return loss, summary, step
 
     def forward_backward(self, batch):
         loss, summary = self.compute_loss(batch)

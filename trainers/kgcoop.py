@@ -7,7 +7,6 @@ from dassl.engine import TRAINER_REGISTRY
 from yacs.config import CfgNode as CN
 
 from medprompt.kgcoop import knowledge_distance
-from medprompt.zeroshot import fill_template
 from trainers.coop import CoOp, add_prompt_keys
 from trainers.stacking import add_stacking_config
 
@@ -26,12 +25,11 @@ class KgCoOp(CoOp):
 
     def build_learner(self):
         learner = super().build_learner()
-        texts = [fill_template(self.opts.ZS_TEMPLATE, name, self.modality) for name in self.classnames]
-        self.zeroshot_features = self.frozen_text_features(texts, source="TRAINER.KGCOOP.ZS_TEMPLATE")
+        self.zeroshot_features = self.template_features(self.opts.ZS_TEMPLATE, source="TRAINER.KGCOOP.ZS_TEMPLATE")
         return learner
 
-    def extra_losses(self, class_features):
-        extra = super().extra_losses(class_features)
+    def extra_losses(self, class_features, step=None):
+        extra = super().extra_losses(class_features, step)
         features = class_features if class_features is not None else self.classifier()
         extra["kg_loss"] = self.opts.LAMBDA * knowledge_distance(features, self.zeroshot_features)
         return extra

@@ -15,7 +15,7 @@ from yacs.config import CfgNode as CN
 from medprompt.losses import cosine_logits
 from medprompt.maple import CoupledPrompts
 from medprompt.vision_encoder import PromptedVisionEncoder
-from trainers.coop import CoOp, add_prompt_keys
+from trainers.coop import CoOp, TrainStep, add_prompt_keys
 from trainers.stacking import add_stacking_config
 
 
@@ -47,9 +47,10 @@ class MaPLe(CoOp):
         ctx, deep = self.coupled.vision_prompts()
         return self.vision(images, ctx, deep)
 
-    def train_logits(self, images):
+    def train_step(self, images):  # prompted image features: no frozen features for the extra terms
         class_features = self.classifier()
-        return cosine_logits(self.encode_prompted_images(images), class_features, self.logit_scale), class_features
+        return TrainStep(cosine_logits(self.encode_prompted_images(images), class_features, self.logit_scale),
+                         class_features)
 
     @torch.no_grad()
     def _test(self, split):

@@ -1,0 +1,3 @@
+#!/usr/bin/env bash
+# ProGrad under the base2new protocol: see scripts/base2new.sh.   DATA=/data scripts/ProGrad/base2new.sh CONFIG DATASET [KEY VALUE ...]
+exec "$(dirname "$0")/../base2new.sh" ProGrad "$@"
