@@ -28,6 +28,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent
 sys.path.insert(0, str(REPO))
 
+from medprompt.cli import run_main  # noqa: E402
 from medprompt.results import read_tree  # noqa: E402
 from medprompt.results.runs import clear_unfinished, run_finished  # noqa: E402
 from medprompt.synthetic.world import WorldSettings, write_world  # noqa: E402
@@ -67,7 +68,7 @@ def train(plan: Plan, method: str, dataset: str, outdir: Path, flags: list[str],
            "--output-dir", str(outdir), *flags,
            "DATASET.NUM_SHOTS", str(plan.shots), "MODEL.CACHE_DIR", str(plan.output / "cache"),
            *opts, *plan.extra_opts]
-    clear_unfinished(outdir)  # an unfinished run restarts rather than resuming
+    clear_unfinished(outdir)  # an unfinished run resumes from its last epoch's checkpoint
     print(f"  run: {method} on {dataset} -> {outdir}")
     started = time.time()
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
@@ -175,4 +176,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run_main(main, "demo.py")

@@ -2,8 +2,8 @@
 
 With a frozen image encoder, every text-only method and every seed evaluated on one backbone, split and
 transform sees the same image features, so they are computed once. A key is a digest of everything that
-changes the content (backbone name, weights digest, the images with their sizes and modification times,
-the transform, the precision); a change of any of them is a miss. Files are written atomically, so a
+changes the content (backbone name, weights digest, the images with their sizes and modification times
+and their labels, the transform, the precision); a change of any of them is a miss. Files are written atomically, so a
 killed run never leaves a half-written entry.
 """
 

@@ -11,6 +11,7 @@ from typing import Sequence
 import torch
 from torch import Tensor, nn
 
+from medprompt.errors import ConfigError
 from medprompt.text_encoder import PromptedTextEncoder
 
 PLACEHOLDER = "X"
@@ -40,9 +41,9 @@ class TextPrompts(nn.Module):
     ):
         super().__init__()
         if n_ctx < 1:
-            raise ValueError(f"N_CTX must be at least 1, got {n_ctx}")
+            raise ConfigError(f"N_CTX must be at least 1, got {n_ctx}")
         if not 1 <= depth <= encoder.num_layers:
-            raise ValueError(f"prompt DEPTH must be in 1..{encoder.num_layers} for this text tower, got {depth}")
+            raise ConfigError(f"prompt DEPTH must be in 1..{encoder.num_layers} for this text tower, got {depth}")
         self.n_ctx, self.depth = n_ctx, depth
         init = encoder.embed_text(ctx_init, n_ctx) if ctx_init else None
         self.initialised_from = ctx_init if init is not None else "random"

@@ -1,13 +1,14 @@
 """Helper for the protocol scripts: is a run finished, and prepare an unfinished one to be redone.
 
     python scripts/run_state.py finished SEED_FOLDER   # exit 0: finished (skip it); 1: run it
-    python scripts/run_state.py prepare SEED_FOLDER    # unfinished: drop its checkpoints so it restarts
+    python scripts/run_state.py prepare SEED_FOLDER    # unfinished: keep only what it resumes from
     python scripts/run_state.py text-only TRAINER      # exit 0 when the trainer never reads images
 
 "Finished" is decided by the results reader (medprompt/results), the same code that builds the tables:
 a training run whose log has a result block after "Finish training", or an eval-only run with a result.
-An unfinished run keeps its old logs (the reader ignores them once a newer log finishes) but loses its
-checkpoints and tensorboard files, so Dassl does not resume a run that failed.
+An unfinished run keeps its old logs (the reader ignores them once a newer log finishes) and the
+checkpoints it resumes from (saved atomically every epoch); everything else (tensorboard files, a learner
+folder whose latest checkpoint is missing) is removed.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from medprompt.cli import run_main  # noqa: E402
 from medprompt.results.runs import clear_unfinished, run_finished  # noqa: E402
 
 
@@ -49,4 +51,4 @@ def main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    run_main(lambda: main(sys.argv[1:]), "scripts/run_state.py")

@@ -76,12 +76,16 @@ def test_run_state_prepares_unfinished_runs_only(tmp_path):
         write_log(folder, log)
         (folder / "prompt_learner").mkdir()
         (folder / "prompt_learner" / "checkpoint").write_text("model.pth.tar-1")
+    (stale / "prompt_learner_2").mkdir()  # a learner whose latest checkpoint is on disk resumes
+    (stale / "prompt_learner_2" / "checkpoint").write_text("resume.pth.tar\n")
+    (stale / "prompt_learner_2" / "resume.pth.tar").write_bytes(b"PK")
     helper = [sys.executable, str(REPO / "scripts" / "run_state.py")]
     assert subprocess.run([*helper, "finished", str(done)]).returncode == 0
     assert subprocess.run([*helper, "finished", str(stale)], capture_output=True).returncode == 1
     for folder in (stale, done):
         subprocess.run([*helper, "prepare", str(folder)], check=True, capture_output=True)
     assert (stale / "log.txt").is_file() and not (stale / "prompt_learner").exists()
+    assert (stale / "prompt_learner_2" / "resume.pth.tar").is_file()
     assert (done / "prompt_learner" / "checkpoint").is_file()
 
 

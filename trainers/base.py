@@ -16,15 +16,19 @@ import contextlib
 import functools
 import os
 import os.path as osp
+import pathlib
+import random
 
+import numpy as np
 import torch
 from dassl.engine import TrainerX
 from dassl.optim import build_optimizer
-from dassl.utils import save_checkpoint
 from torch import nn
 
+from medprompt import checkpoints
 from medprompt.backbones import load_backbone
 from medprompt.descriptions import match_descriptions, truncate_to_context
+from medprompt.errors import CheckpointError
 from medprompt.feature_cache import DEFAULT_DIR, FeatureCache, content_key, files_signature
 from medprompt.image_features import encode_loader
 from medprompt.losses import cosine_logits
@@ -34,7 +38,7 @@ from medprompt.text_encoder import PromptedTextEncoder
 LEARNER = "prompt_learner"
 
 
-class CheckpointMismatchError(RuntimeError):
+class CheckpointMismatchError(CheckpointError):
     """A checkpoint was made with another backbone or prompt shape."""
 
 
@@ -117,9 +121,14 @@ class PromptTrainerBase(TrainerX):
         """What a checkpoint must agree with to be loaded into this trainer."""
         return {"trainer": self.cfg.TRAINER.NAME, "backbone": self.backbone.identity}
 
+    @property
+    def effective_precision(self) -> str:
+        """The precision encoders really run at: MODEL.PRECISION on CUDA, fp32 on the CPU."""
+        return self.cfg.MODEL.PRECISION if self.device.type == "cuda" else "fp32"
+
     def autocast(self):
-        precision = self.cfg.MODEL.PRECISION
-        if self.device.type != "cuda" or precision == "fp32":
+        precision = self.effective_precision
+        if precision == "fp32":
             return contextlib.nullcontext()
         dtype = {"fp16": torch.float16, "bf16": torch.bfloat16}[precision]
         return torch.autocast("cuda", dtype=dtype)
@@ -131,24 +140,78 @@ class PromptTrainerBase(TrainerX):
 
     def after_epoch(self):
         self.update_lr()  # per-epoch schedule, stepped before the epoch's checkpoint records it
-        super().after_epoch()
+        super().after_epoch()  # Dassl: best-val, every CHECKPOINT_FREQ epochs and the last epoch
+        done = self.epoch + 1
+        freq = self.cfg.TRAIN.CHECKPOINT_FREQ
+        if self.get_model_names() and done < self.max_epoch and not (freq > 0 and done % freq == 0):
+            self.save_model(self.epoch, self.output_dir, model_name=checkpoints.RESUME)
+
+    def resume_state(self) -> dict:
+        """What a resumed run needs beside the learned tensors to continue as if never stopped."""
+        loader = getattr(self, "train_loader_x", None)
+        generator = getattr(loader, "generator", None)
+        return {
+            "best_result": float(self.best_result),
+            "torch_rng": torch.get_rng_state(),
+            "numpy_rng": np.random.get_state(),
+            "python_rng": random.getstate(),
+            "loader_rng": generator.get_state() if generator is not None else None,
+        }
+
+    def restore_resume_state(self, state: dict) -> None:
+        self.best_result = state["best_result"]
+        torch.set_rng_state(state["torch_rng"])
+        np.random.set_state(state["numpy_rng"])
+        random.setstate(state["python_rng"])
+        generator = getattr(getattr(self, "train_loader_x", None), "generator", None)
+        if generator is not None and state["loader_rng"] is not None:
+            generator.set_state(state["loader_rng"])
 
     def save_model(self, epoch, directory, is_best=False, val_result=None, model_name=""):
-        for name in self.get_model_names():
-            sched = self._scheds[name]
-            save_checkpoint(
-                {
-                    "state_dict": self._models[name].state_dict(),
-                    "epoch": epoch + 1,
-                    "optimizer": self._optims[name].state_dict() if self._optims[name] else None,
-                    "scheduler": sched.state_dict() if sched else None,
-                    "val_result": None if val_result is None else float(val_result),
-                    "meta": self.checkpoint_meta(),
-                },
-                osp.join(directory, name),
-                is_best=is_best,
-                model_name=model_name,
-            )
+        """Atomically write every learner's checkpoint; a resume checkpoint also records the RNG states."""
+        name = model_name or checkpoints.epoch_name(epoch + 1)
+        for learner in self.get_model_names():
+            sched = self._scheds[learner]
+            state = {
+                "state_dict": self._models[learner].state_dict(),
+                "epoch": epoch + 1,
+                "optimizer": self._optims[learner].state_dict() if self._optims[learner] else None,
+                "scheduler": sched.state_dict() if sched else None,
+                "val_result": None if val_result is None else float(val_result),
+                "meta": self.checkpoint_meta(),
+            }
+            if name == checkpoints.RESUME:
+                state["resume"] = self.resume_state()
+            folder = osp.join(directory, learner)
+            path = checkpoints.save_checkpoint(state, folder, name, point=name != checkpoints.BEST)
+            print(f"Checkpoint saved to {path}")
+            if is_best:
+                checkpoints.save_checkpoint(state, folder, checkpoints.BEST, point=False)
+            if name not in (checkpoints.RESUME, checkpoints.BEST):  # a kept checkpoint replaces the resume one
+                pathlib.Path(folder, checkpoints.RESUME).unlink(missing_ok=True)
+
+    def resume_model_if_exist(self, directory):
+        """Continue from the latest checkpoint in `directory` (Dassl calls this before training)."""
+        names = self.get_model_names()
+        latest = {name: checkpoints.latest_checkpoint(osp.join(directory, name)) for name in names}
+        if not names or None in latest.values():
+            print("No checkpoint found, train from scratch")
+            return 0
+        for name, path in latest.items():
+            ckpt = self._read_fitting_checkpoint(name, path)
+            self._models[name].load_state_dict(ckpt["state_dict"])
+            if self._optims[name] is not None and ckpt.get("optimizer"):
+                self._optims[name].load_state_dict(ckpt["optimizer"])
+            if self._scheds[name] is not None and ckpt.get("scheduler"):
+                self._scheds[name].load_state_dict(ckpt["scheduler"])
+        if "resume" in ckpt:
+            self.restore_resume_state(ckpt["resume"])
+        done = int(ckpt["epoch"])
+        if done >= self.max_epoch:
+            print(f"Found the finished run's checkpoint {path} ({done} epochs): no training left, evaluating it")
+        else:
+            print(f"Resuming from {path}: {done} of {self.max_epoch} epochs done, continuing with epoch {done + 1}")
+        return done
 
     def load_model(self, directory, epoch=None):
         """Load the best (else the latest, or the given epoch's) checkpoint of every learner."""
@@ -156,30 +219,23 @@ class PromptTrainerBase(TrainerX):
             print("No model directory given: evaluating without loading a checkpoint")
             return
         for name in self.get_model_names():
-            folder = osp.join(directory, name)
-            path = self._checkpoint_path(folder, epoch)
-            ckpt = torch.load(path, map_location=self.device, weights_only=True)
-            self._check_meta(path, ckpt.get("meta", {}))
-            self._check_shapes(path, self._models[name], ckpt["state_dict"])
+            path = self._checkpoint_path(osp.join(directory, name), epoch)
+            ckpt = self._read_fitting_checkpoint(name, path)
             self._models[name].load_state_dict(ckpt["state_dict"])
             val = ckpt.get("val_result")
             print(f"Loaded {path} into {name} (epoch={ckpt['epoch']}, "
                   f"val_result={'n/a' if val is None else f'{val:.2f}'})")
 
+    def _read_fitting_checkpoint(self, name: str, path) -> dict:
+        """A learner's checkpoint, refused with a clear message when unreadable or made for another model."""
+        ckpt = checkpoints.read_checkpoint(path, map_location=self.device)
+        self._check_meta(str(path), ckpt.get("meta", {}))
+        self._check_shapes(str(path), self._models[name], ckpt["state_dict"])
+        return ckpt
+
     @staticmethod
     def _checkpoint_path(folder: str, epoch) -> str:
-        if epoch is not None:
-            path = osp.join(folder, f"model.pth.tar-{epoch}")
-        elif osp.exists(osp.join(folder, "model-best.pth.tar")):
-            path = osp.join(folder, "model-best.pth.tar")
-        elif osp.exists(osp.join(folder, "checkpoint")):
-            with open(osp.join(folder, "checkpoint")) as f:
-                path = osp.join(folder, f.readline().strip())
-        else:
-            raise FileNotFoundError(f"No checkpoint in {folder} (expected model-best.pth.tar or a 'checkpoint' file)")
-        if not osp.exists(path):
-            raise FileNotFoundError(f"No checkpoint at {path}")
-        return path
+        return str(checkpoints.find_checkpoint(folder, epoch))
 
     def _check_meta(self, path: str, meta: dict) -> None:
         mine = self.checkpoint_meta()
@@ -206,7 +262,8 @@ class PromptTrainerBase(TrainerX):
         """Normalised features of plain texts from the frozen text encoder, cached; over-long texts are
         truncated with one warning."""
         texts = truncate_to_context(texts, self.text_encoder.fits, source)
-        parts = {"backbone": self.backbone.identity, "texts": content_key({"texts": texts})}
+        parts = {"backbone": self.backbone.identity, "texts": content_key({"texts": texts}),
+                 "precision": self.effective_precision}
 
         def compute():
             with self.autocast():
@@ -221,12 +278,13 @@ class PromptTrainerBase(TrainerX):
 
     def image_features(self, split: str, loader) -> dict:
         """Frozen-encoder features of every image of a split, from the cache when it has them."""
-        impaths = [item.impath for item in loader.dataset.data_source]
+        items = loader.dataset.data_source
         parts = {
             "backbone": self.backbone.identity,
-            "images": files_signature(impaths),
+            "images": files_signature([item.impath for item in items]),
+            "labels": content_key({"labels": [item.label for item in items]}),  # the split file's, cached too
             "transform": repr(loader.dataset.transform),
-            "precision": self.cfg.MODEL.PRECISION if self.device.type == "cuda" else "fp32",
+            "precision": self.effective_precision,
         }
 
         def compute():

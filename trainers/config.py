@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from yacs.config import CfgNode as CN
 
+from medprompt.errors import ConfigError
+
 
 def add_common_config(cfg: CN) -> None:
     cfg.MODEL.BACKBONE.NAME = "vit-b16"
@@ -15,3 +17,20 @@ def add_common_config(cfg: CN) -> None:
     cfg.MODEL.PRECISION = "fp32"  # fp32 | fp16 | bf16: autocast on CUDA; the CPU always runs fp32
     cfg.MODEL.CACHE_DIR = ""  # feature cache; "" = $MEDPROMPT_CACHE or ~/.cache/medprompt; "none" = off
     cfg.TEST.EVALUATOR = "MedicalClassification"
+
+
+PRECISIONS = ("fp32", "fp16", "bf16")
+
+
+def check_config(cfg: CN) -> list[str]:
+    """Refuse settings no run can use (ConfigError naming the key); return warnings about settings that
+    run but are probably not what was meant."""
+    if cfg.MODEL.PRECISION not in PRECISIONS:
+        raise ConfigError(f"MODEL.PRECISION must be one of {', '.join(PRECISIONS)}, got {cfg.MODEL.PRECISION!r}")
+    notes = []
+    optim = cfg.OPTIM
+    if optim.WARMUP_EPOCH > 0 and 0 < optim.MAX_EPOCH <= optim.WARMUP_EPOCH:
+        notes.append(f"OPTIM.MAX_EPOCH ({optim.MAX_EPOCH}) <= OPTIM.WARMUP_EPOCH ({optim.WARMUP_EPOCH}): the whole "
+                     "run stays in the warm-up (OPTIM.WARMUP_TYPE, WARMUP_CONS_LR) and never reaches OPTIM.LR; "
+                     "lower WARMUP_EPOCH or raise MAX_EPOCH")
+    return notes

@@ -15,6 +15,7 @@ from dassl.engine import TRAINER_REGISTRY
 from torch import nn
 from yacs.config import CfgNode as CN
 
+from medprompt.errors import ConfigError
 from medprompt.linear_probe import DEFAULT_C_GRID, fit_linear_probe, probe_logits
 from trainers.base import LEARNER, PromptTrainerBase
 
@@ -49,7 +50,7 @@ class LinearProbe(PromptTrainerBase):
     def train(self):
         start = time.time()
         if self.val_loader is None:
-            raise ValueError(f"{self.cfg.DATASET.NAME}: the linear probe chooses C on the validation split, which is empty")
+            raise ConfigError(f"{self.cfg.DATASET.NAME}: the linear probe chooses C on the validation split, which is empty")
         o = self.cfg.TRAINER.LINEAR_PROBE
         train, val = self.train_features(), self.image_features("val", self.val_loader)
         fit = fit_linear_probe(train["features"], train["labels"], val["features"], val["labels"],

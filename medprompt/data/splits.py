@@ -23,6 +23,7 @@ from medprompt.classnames import normalize_classname
 from medprompt.data.errors import dataset_error
 from medprompt.data.folders import build_split_from_folders  # noqa: F401  (part of this module's API)
 from medprompt.data.specs import DatasetSpec
+from medprompt.errors import ConfigError
 
 SPLITS = ("train", "val", "test")
 SUBSAMPLE_CHOICES = ("all", "base", "new")
@@ -140,7 +141,7 @@ def read_split(
 def base_new_labels(num_classes: int, subsample: str) -> list[int]:
     """Labels kept by `subsample`: all, the first ceil(n/2) (base), or the rest (new)."""
     if subsample not in SUBSAMPLE_CHOICES:
-        raise ValueError(f"DATASET.SUBSAMPLE_CLASSES must be one of {SUBSAMPLE_CHOICES}, got {subsample!r}")
+        raise ConfigError(f"DATASET.SUBSAMPLE_CLASSES must be one of {SUBSAMPLE_CHOICES}, got {subsample!r}")
     labels = list(range(num_classes))
     cut = math.ceil(num_classes / 2)
     return {"all": labels, "base": labels[:cut], "new": labels[cut:]}[subsample]
