@@ -58,7 +58,7 @@ def _yacs_message(exc: BaseException, frames: list[FrameType]) -> str | None:
     if not isinstance(exc, (KeyError, ValueError, AssertionError)) and not source:
         return None
     text = exc.args[0] if exc.args else str(exc)
-    if isinstance(exc, KeyError) and str(text).startswith("Non-existent config key"):
+    if isinstance(exc, KeyError) and str(text).startswith("Non-existent"):
         key = str(text).split(":", 1)[-1].strip()
         return f"unknown config key {key}{where}. Check its spelling (keys are case-sensitive) and that the " \
                "trainer that defines it is the one named by --trainer."
@@ -75,6 +75,9 @@ _REGISTRY_KINDS = {
     "dassl.data.datasets.build": ("dataset", "DATASET.NAME (in the dataset config file)"),
     "dassl.evaluation.build": ("evaluator", "TEST.EVALUATOR"),
 }
+
+
+_REGISTRY_MODULES = ("dassl.utils.registry", "dassl.utils.tools")
 
 
 def _registry_message(frames: list[FrameType]) -> str | None:
@@ -103,7 +106,7 @@ def user_message(exc: BaseException) -> str | None:
     modules = {_module(f) for f in frames}
     if "yacs.config" in modules and (_module(frames[-1]) == "yacs.config" or _config_file(frames)):
         return _yacs_message(exc, frames)
-    if isinstance(exc, (KeyError, ValueError)) and _module(frames[-1]) in ("dassl.utils.registry", "dassl.utils.tools"):
+    if isinstance(exc, (KeyError, ValueError)) and _module(frames[-1]) in _REGISTRY_MODULES:
         return _registry_message(frames)
     return None
 

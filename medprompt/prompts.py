@@ -6,6 +6,7 @@ are replaced by learned vectors; with depth d, layers 1..d-1 get their own vecto
 
 from __future__ import annotations
 
+import warnings
 from typing import Sequence
 
 import torch
@@ -47,6 +48,9 @@ class TextPrompts(nn.Module):
         self.n_ctx, self.depth = n_ctx, depth
         init = encoder.embed_text(ctx_init, n_ctx) if ctx_init else None
         self.initialised_from = ctx_init if init is not None else "random"
+        if ctx_init and init is None:
+            warnings.warn(f"CTX_INIT {ctx_init!r} takes {encoder.word_count(ctx_init)} tokens, not N_CTX={n_ctx}: "
+                          "the context is initialised from N(0, 0.02) instead; give a CTX_INIT of N_CTX words")
         if init is None:
             init = torch.empty(n_ctx, encoder.width).normal_(std=0.02)
         if n_cls > 0:  # class-specific context (CoOp's CSC)

@@ -18,6 +18,7 @@ import os
 import os.path as osp
 import pathlib
 import random
+import warnings
 
 import numpy as np
 import torch
@@ -110,6 +111,13 @@ class PromptTrainerBase(TrainerX):
 
     def build_learner(self) -> nn.Module | None:
         raise NotImplementedError
+
+    def prompt_depth(self, key: str, depth: int) -> int:
+        """A DEPTH setting capped at the text tower's layer count, saying so when it is capped."""
+        layers = self.text_encoder.num_layers
+        if depth > layers:
+            warnings.warn(f"{key}={depth} but this text tower has {layers} layers: using DEPTH={layers}")
+        return min(depth, layers)
 
     @functools.cached_property
     def embed_dim(self) -> int:

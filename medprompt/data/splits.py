@@ -184,3 +184,10 @@ def few_shot(train: Sequence[Item], val: Sequence[Item], num_shots: int, seed: i
         return list(train), list(val)
     rng = random.Random(seed)  # local: independent of anything done to the global `random` before
     return sample_per_class(train, num_shots, rng), sample_per_class(val, min(num_shots, MAX_VAL_SHOTS), rng)
+
+
+def short_classes(train: Sequence[Item], num_shots: int) -> list[tuple[str, int]]:
+    """(class name, image count) of every class with fewer than `num_shots` training images."""
+    counts = Counter((it.label, it.classname) for it in train)
+    return [(name, n) for (_, name), n in sorted(counts.items()) if n < num_shots]
+

@@ -167,7 +167,9 @@ class ChatAsker:
             choices = self._create(messages, n - len(answers))
             if not choices:
                 break
-            answers += [getattr(c.message, "content", None) for c in choices[: n - len(answers)]]
+            texts = [getattr(c.message, "content", None) for c in choices[: n - len(answers)]]
+            # a server that echoes the key (a proxy's error page, a prompt-injected answer) must not put it in files
+            answers += [redact(text, self.secrets) if isinstance(text, str) else text for text in texts]
             if len(answers) >= n:
                 break
         return answers
