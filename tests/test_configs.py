@@ -40,3 +40,21 @@ def test_every_registered_project_trainer_has_configs():
     ours = {cls.__name__ for module in trainers.TRAINER_MODULES for cls in vars(module).values()
             if isinstance(cls, type) and cls.__name__ in TRAINER_REGISTRY.registered_names()}
     assert ours and ours <= folders, ours - folders
+
+
+@pytest.mark.parametrize("path", TRAINER_CONFIGS, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_trainer_config_passes_the_start_checks_and_its_context_init_fits(path):
+    """No shipped config relies on a fallback: CTX_INIT takes exactly N_CTX tokens (CLIP's tokenizer)."""
+    import open_clip
+
+    from trainers.config import check_config
+
+    trainer = path.parent.name
+    cfg = setup_cfg(build_parser().parse_args(["--trainer", trainer, "--config-file", str(path),
+                                               "--dataset-config-file", str(DATASET_CONFIGS[0])]))
+    assert check_config(cfg) == []
+    tokenize = open_clip.get_tokenizer("ViT-B-16")
+    for node in cfg.TRAINER.values():
+        if hasattr(node, "get") and node.get("CTX_INIT"):
+            words = int((tokenize([node.CTX_INIT])[0] != 0).sum()) - 2
+            assert words == node.N_CTX, f"{path}: CTX_INIT {node.CTX_INIT!r} has {words} tokens, N_CTX {node.N_CTX}"
