@@ -161,7 +161,7 @@ class PromptTrainerBase(TrainerX):
         return {
             "best_result": float(self.best_result),
             "torch_rng": torch.get_rng_state(),
-            "numpy_rng": np.random.get_state(),
+            "numpy_rng": _numpy_state_to_tensors(np.random.get_state()),
             "python_rng": random.getstate(),
             "loader_rng": generator.get_state() if generator is not None else None,
         }
@@ -169,7 +169,7 @@ class PromptTrainerBase(TrainerX):
     def restore_resume_state(self, state: dict) -> None:
         self.best_result = state["best_result"]
         torch.set_rng_state(state["torch_rng"])
-        np.random.set_state(state["numpy_rng"])
+        np.random.set_state(_numpy_state_from_tensors(state["numpy_rng"]))
         random.setstate(state["python_rng"])
         generator = getattr(getattr(self, "train_loader_x", None), "generator", None)
         if generator is not None and state["loader_rng"] is not None:
@@ -343,3 +343,14 @@ def seeded_generator(seed: int) -> torch.Generator:
     gen = torch.Generator()
     gen.manual_seed(seed if seed >= 0 else int.from_bytes(os.urandom(4), "little"))
     return gen
+
+
+def _numpy_state_to_tensors(state: tuple) -> tuple:
+    """numpy's RNG state in types a weights_only checkpoint may hold (its key array as a tensor)."""
+    kind, keys, pos, has_gauss, cached = state
+    return kind, torch.from_numpy(keys.astype(np.int64)), int(pos), int(has_gauss), float(cached)
+
+
+def _numpy_state_from_tensors(state: tuple) -> tuple:
+    kind, keys, pos, has_gauss, cached = state
+    return kind, keys.numpy().astype(np.uint32), pos, has_gauss, cached
