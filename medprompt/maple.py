@@ -21,7 +21,8 @@ class CoupledPrompts(nn.Module):
     def __init__(self, prompts: TextPrompts, vision: PromptedVisionEncoder, text_width: int):
         super().__init__()
         if prompts.class_specific:
-            raise ConfigError("MaPLe couples one shared context to the image tower; class-specific context is not supported")
+            raise ConfigError("MaPLe couples one shared context to the image tower; "
+                              "class-specific context is not supported")
         self.prompts = prompts
         self.vision_depth = min(prompts.depth, vision.num_layers)
         self.couplings = nn.ModuleList([nn.Linear(text_width, vision.width) for _ in range(self.vision_depth)])

@@ -50,7 +50,8 @@ class LinearProbe(PromptTrainerBase):
     def train(self):
         start = time.time()
         if self.val_loader is None:
-            raise ConfigError(f"{self.cfg.DATASET.NAME}: the linear probe chooses C on the validation split, which is empty")
+            raise ConfigError(f"{self.cfg.DATASET.NAME}: the linear probe chooses C on the validation split, "
+                              "which is empty")
         o = self.cfg.TRAINER.LINEAR_PROBE
         train, val = self.train_features(), self.image_features("val", self.val_loader)
         fit = fit_linear_probe(train["features"], train["labels"], val["features"], val["labels"],
