@@ -29,6 +29,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent
 sys.path.insert(0, str(REPO))
 
+from medprompt.cli import run_main  # noqa: E402
 from medprompt.results import read_tree  # noqa: E402
 from medprompt.results.runs import clear_unfinished, run_finished  # noqa: E402
 from medprompt.sweep.grid import STACKED_ON, train_command  # noqa: E402
@@ -66,7 +67,7 @@ def train(plan: Plan, method: str, dataset: str, outdir: Path, flags: list[str],
     cmd = train_command(sys.executable, plan.data, plan.seed, method, dataset, CONFIG, outdir,
                         [*flags, "DATASET.NUM_SHOTS", str(plan.shots), "MODEL.CACHE_DIR", str(plan.output / "cache"),
                          *opts, *plan.extra_opts])
-    clear_unfinished(outdir)  # an unfinished run restarts rather than resuming
+    clear_unfinished(outdir)  # an unfinished run resumes from its last epoch's checkpoint
     print(f"  run: {method} on {dataset} -> {outdir}")
     started = time.time()
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
@@ -174,4 +175,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run_main(main, "demo.py")

@@ -24,6 +24,8 @@ from PIL import Image
 from tabulate import tabulate
 
 from medprompt.atomic import write_text, write_with
+from medprompt.cli import run_main
+from medprompt.errors import ConfigError, InputFileError
 from medprompt.vip import ClassExplanation, explain
 from train import build_parser, require_dassl, setup_cfg
 
@@ -51,11 +53,11 @@ def pick_images(trainer, args) -> list[tuple[str, str]]:
     if args.images:
         missing = [p for p in args.images if not osp.isfile(p)]
         if missing:
-            raise FileNotFoundError(f"{len(missing)} of the --images do not exist: {missing[:5]}")
+            raise InputFileError(f"{len(missing)} of the --images do not exist: {missing[:5]}")
         return [(p, "") for p in args.images]
     data = getattr(trainer.dm.dataset, {"train": "train_x"}.get(args.split, args.split)) or []
     if not data:
-        raise ValueError(f"The {args.split} split of {trainer.cfg.DATASET.NAME} is empty")
+        raise ConfigError(f"The {args.split} split of {trainer.cfg.DATASET.NAME} is empty")
     return [(d.impath, d.classname) for d in data[: args.num_images]]
 
 
@@ -155,4 +157,4 @@ def main(argv: list[str] | None = None) -> tuple[str, str]:
 
 
 if __name__ == "__main__":
-    main()
+    run_main(main, "explain_vip.py")

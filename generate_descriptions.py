@@ -16,7 +16,9 @@ import sys
 from pathlib import Path
 
 from medprompt.classnames import normalize_classname
-from medprompt.llm.client import ChatAsker, ChatSettings, GenerationError, RetryPolicy, make_client, redact, server_host
+from medprompt.cli import run_main
+from medprompt.errors import ConfigError, UserError
+from medprompt.llm.client import ChatAsker, ChatSettings, RetryPolicy, make_client, redact, server_host
 from medprompt.llm.generate import generate
 from medprompt.llm.questions import available_question_sets, load_question_set
 
@@ -93,16 +95,16 @@ def _env_number(name: str, cast: type) -> float | int | None:
 def resolve_classes(args: argparse.Namespace) -> tuple[list[str], str | None, str | None]:
     """(class names, modality, default output stem) from --classes or the dataset specs."""
     if args.classes and args.dataset:
-        raise ValueError("give either --classes or --dataset, not both")
+        raise ConfigError("give either --classes or --dataset, not both")
     if args.classes:
         classes = [c.strip() for c in args.classes.split(",") if c.strip()]
         return classes, args.modality, args.name
     if not args.dataset:
-        raise ValueError("nothing to describe: give --dataset NAME or --classes 'a,b,c' with --modality")
+        raise ConfigError("nothing to describe: give --dataset NAME or --classes 'a,b,c' with --modality")
     try:
         from medprompt.data.specs import get_spec  # lazy: the dataset table is only needed here
     except ImportError as exc:
-        raise ValueError(f"the dataset table is not available ({exc}); give --classes and --modality") from None
+        raise ConfigError(f"the dataset table is not available ({exc}); give --classes and --modality") from None
 
     classes: list[str] = []
     seen: set[str] = set()
@@ -111,7 +113,7 @@ def resolve_classes(args: argparse.Namespace) -> tuple[list[str], str | None, st
         try:
             spec = get_spec(name)
         except KeyError as exc:
-            raise ValueError(exc.args[0] if exc.args else f"unknown dataset {name!r}") from None
+            raise ConfigError(exc.args[0] if exc.args else f"unknown dataset {name!r}") from None
         modalities.append(spec.modality)
         for c in spec.classnames:
             if normalize_classname(c) not in seen:
@@ -138,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
     root.setLevel(logging.INFO)
     try:
         return _run(args, api_key, key_env)
-    except (GenerationError, ValueError, FileNotFoundError) as exc:
+    except UserError as exc:  # one line, with the key redacted; other errors are bugs (medprompt.cli)
         log.error("%s", redact(str(exc), [api_key]))
         return 1
     finally:
@@ -150,13 +152,13 @@ def _run(args: argparse.Namespace, api_key: str | None, key_env: str) -> int:
     qset = load_question_set(args.question_set)
     classes, modality, stem = resolve_classes(args)
     if modality is None and qset.uses_modality() and not qset.modalities:
-        raise ValueError(f"question set {qset.name!r} needs --modality (the datasets given differ or have none)")
+        raise ConfigError(f"question set {qset.name!r} needs --modality (the datasets given differ or have none)")
     if args.output:
         output = Path(args.output)
     elif stem:
         output = Path(args.output_dir) / qset.output_subdir / f"{stem}.json"
     else:
-        raise ValueError("give --name (or --output) when describing classes from --classes or several datasets")
+        raise ConfigError("give --name (or --output) when describing classes from --classes or several datasets")
     if args.print_prompts:
         print(f"system: {qset.system}")
         for _, user in qset.prompts(normalize_classname(classes[0]), modality):
@@ -166,7 +168,7 @@ def _run(args: argparse.Namespace, api_key: str | None, key_env: str) -> int:
     base_url = args.base_url or os.environ.get("AZURE_OPENAI_ENDPOINT" if args.azure else "OPENAI_BASE_URL")
     if not api_key:
         if not base_url or args.azure:
-            raise ValueError(f"no API key: set {key_env} (or pass --api-key-env / --base-url for a local server)")
+            raise ConfigError(f"no API key: set {key_env} (or pass --api-key-env / --base-url for a local server)")
         log.info("no API key in %s; sending a placeholder (fine for local servers)", key_env)
         api_key = PLACEHOLDER_KEY
     settings = ChatSettings(
@@ -198,4 +200,4 @@ def _run(args: argparse.Namespace, api_key: str | None, key_env: str) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run_main(main, "generate_descriptions.py")

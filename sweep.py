@@ -5,7 +5,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from medprompt.cli import run_main  # noqa: E402
 from medprompt.sweep.cli import main  # noqa: E402
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run_main(main, "sweep.py")

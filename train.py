@@ -52,6 +52,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model-dir", type=str, default="", help="load the model from this directory for eval-only")
     p.add_argument("--load-epoch", type=int, help="load the model saved at this epoch (default: best, else last)")
     p.add_argument("--no-train", action="store_true", help="do not call trainer.train()")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace a run in --output-dir that was made with other settings (default: refuse)")
     p.add_argument("opts", default=None, nargs=argparse.REMAINDER, help="modify config options from the command line")
     return p
 
@@ -111,10 +113,14 @@ def main(args) -> None:
 
     import datasets  # noqa: F401  (registers the datasets; imported here so the import time is counted)
     import trainers  # noqa: F401
+    from medprompt.run_settings import check_output_dir
+    from trainers.config import check_config
 
     RUN_TIMER.add("imports", time.perf_counter() - RUN_TIMER.start)
 
     cfg = setup_cfg(args)
+    config_warnings = check_config(cfg)
+    check_output_dir(cfg, overwrite=args.overwrite)
     setup_logger(cfg.OUTPUT_DIR)
     # Dassl's log file records stdout only; warnings (e.g. truncated descriptions) belong in it too
     warnings.showwarning = lambda message, category, *_args, **_kw: print(f"{category.__name__}: {message}")
@@ -124,6 +130,8 @@ def main(args) -> None:
     if torch.cuda.is_available() and cfg.USE_CUDA:
         torch.backends.cudnn.benchmark = True
     print_args(args, cfg)
+    for note in config_warnings:
+        print(f"Warning: {note}")
     print("Collecting env info ...")
     print(f"** System info **\n{collect_env_info()}\n")
 
@@ -138,4 +146,6 @@ def main(args) -> None:
 
 
 if __name__ == "__main__":
-    main(build_parser().parse_args())
+    from medprompt.cli import run_main
+
+    run_main(lambda: main(build_parser().parse_args()), "train.py")

@@ -90,4 +90,6 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    from medprompt.cli import run_main
+
+    run_main(main, "benchmarks/cached_features.py")

@@ -219,4 +219,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from medprompt.cli import run_main
+
+    run_main(main, "benchmarks/gpu.py")

@@ -113,4 +113,6 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    from medprompt.cli import run_main
+
+    run_main(main, "benchmarks/medpromptclip_epoch.py")

@@ -27,6 +27,8 @@ import open_clip
 import torch
 from torch import nn
 
+from medprompt.checkpoints import looks_like_checkpoint
+from medprompt.errors import CheckpointError
 from medprompt.package_tower import (BackboneNotFoundError, load_package_tower, package_tower_config,
                                     stdout_with_isatty)
 
@@ -126,6 +128,10 @@ def _check_available(model_name: str, weights: str) -> bool:
             )
         return False
     if os.path.isfile(weights):
+        if not looks_like_checkpoint(weights):
+            raise CheckpointError(f"MODEL.BACKBONE.WEIGHTS {weights} is not a checkpoint (its first bytes are "
+                                  "neither a torch file nor safetensors); expected the open_clip weights of "
+                                  f"{model_name!r} saved with torch.save or as .safetensors.")
         return False
     if weights not in ("", RANDOM_WEIGHTS) and not _hub_repo_for(model_name, weights):
         if open_clip.get_pretrained_cfg(model_name, weights):

@@ -26,12 +26,14 @@ from pathlib import Path
 
 from yacs.config import CfgNode
 
+from medprompt.errors import ConfigError
+
 CONFIGS = Path(__file__).resolve().parent.parent / "configs"
 BASE_KEY = "_BASE_"
 _LEGACY = re.compile(r"(?:^|/)configs/trainers/(?P<method>[^/]+)/(?P<config>[^/]+)\.ya?ml$")
 
 
-class ConfigLayerError(ValueError):
+class ConfigLayerError(ConfigError):
     """A config name, layer file or layer key that cannot be used; the message names the file or name."""
 
 

@@ -13,9 +13,10 @@ from pathlib import Path
 from typing import Mapping, Sequence
 
 from medprompt.classnames import closest_names, normalize_classname
+from medprompt.errors import UserError
 
 
-class DescriptionError(ValueError):
+class DescriptionError(UserError, ValueError):
     """A description file does not fit the dataset it is used with."""
 
 

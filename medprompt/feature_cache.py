@@ -12,7 +12,7 @@ Files are written atomically, so a killed run never leaves a half-written entry,
 under a file lock (<root>/.locks/), so concurrent runs of a sweep (several local jobs, cluster jobs on a
 shared disk) compute an entry or an image once: the others wait and read it. With a `label`, each lookup
 prints one line ("Cached N <label> at ..." or "Reused N cached <label> from ..."), which lands in the
-run's log.
+run's log. Labels are never cached: they come from the split file each time.
 """
 
 from __future__ import annotations

@@ -16,6 +16,8 @@ import torch.nn.functional as F
 from sklearn.linear_model import LogisticRegression
 from torch import Tensor
 
+from medprompt.errors import ConfigError
+
 DEFAULT_C_GRID = (0.001, 0.01, 0.1, 1.0, 10.0, 100.0, 1000.0)
 
 
@@ -55,9 +57,9 @@ def fit_linear_probe(
     """Fit one logistic regression per C on train, keep the C with the best validation accuracy
     (the smallest C on ties), and return that model."""
     if not c_grid:
-        raise ValueError("TRAINER.LINEAR_PROBE.C_GRID is empty: give at least one value of C")
+        raise ConfigError("TRAINER.LINEAR_PROBE.C_GRID is empty: give at least one value of C")
     if len(set(train_labels.tolist())) < 2:
-        raise ValueError("A linear probe needs training images of at least two classes")
+        raise ConfigError("A linear probe needs training images of at least two classes")
     x_train, y_train = _as_numpy(train_features), train_labels.cpu().numpy()
     x_val, y_val = _as_numpy(val_features), val_labels.cpu().numpy()
     scores, models = {}, {}

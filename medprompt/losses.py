@@ -10,6 +10,8 @@ from __future__ import annotations
 import torch.nn.functional as F
 from torch import Tensor
 
+from medprompt.errors import ConfigError
+
 TEXT_LOSSES = ("mse", "l1")
 
 
@@ -20,7 +22,7 @@ def text_to_text_loss(pred: Tensor, target: Tensor, kind: str = "mse", weight: f
         return weight * F.mse_loss(pred, target)
     if kind == "l1":
         return weight * F.l1_loss(pred, target)
-    raise ValueError(f"Unknown text loss {kind!r}; choose one of {TEXT_LOSSES}")
+    raise ConfigError(f"Unknown text loss {kind!r}; choose one of {TEXT_LOSSES}")
 
 
 def cosine_logits(image_features: Tensor, text_features: Tensor, logit_scale: float) -> Tensor:

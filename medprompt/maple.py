@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from torch import Tensor, nn
 
+from medprompt.errors import ConfigError
 from medprompt.prompts import TextPrompts
 from medprompt.vision_encoder import PromptedVisionEncoder
 
@@ -20,7 +21,8 @@ class CoupledPrompts(nn.Module):
     def __init__(self, prompts: TextPrompts, vision: PromptedVisionEncoder, text_width: int):
         super().__init__()
         if prompts.class_specific:
-            raise ValueError("MaPLe couples one shared context to the image tower; class-specific context is not supported")
+            raise ConfigError("MaPLe couples one shared context to the image tower; "
+                              "class-specific context is not supported")
         self.prompts = prompts
         self.vision_depth = min(prompts.depth, vision.num_layers)
         self.couplings = nn.ModuleList([nn.Linear(text_width, vision.width) for _ in range(self.vision_depth)])

@@ -23,13 +23,15 @@ import torch
 from open_clip.tokenizer import HFTokenizer
 from torch import nn
 
+from medprompt.errors import UserError
+
 LOCAL_DIR_PREFIX = "local-dir:"
 HF_CONFIG_FILE = "open_clip_config.json"
 PACKAGE_PREFIX = "package:"
 PARTIAL_WEIGHTS_FILE = "open_clip_pytorch_model.bin"  # torch.save of a state dict
 
 
-class BackboneNotFoundError(RuntimeError):
+class BackboneNotFoundError(UserError, RuntimeError):
     """The backbone could not be found locally and could not be downloaded."""
 
 

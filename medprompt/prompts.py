@@ -6,11 +6,13 @@ are replaced by learned vectors; with depth d, layers 1..d-1 get their own vecto
 
 from __future__ import annotations
 
+import warnings
 from typing import Sequence
 
 import torch
 from torch import Tensor, nn
 
+from medprompt.errors import ConfigError
 from medprompt.text_encoder import PromptedTextEncoder
 
 PLACEHOLDER = "X"
@@ -40,12 +42,15 @@ class TextPrompts(nn.Module):
     ):
         super().__init__()
         if n_ctx < 1:
-            raise ValueError(f"N_CTX must be at least 1, got {n_ctx}")
+            raise ConfigError(f"N_CTX must be at least 1, got {n_ctx}")
         if not 1 <= depth <= encoder.num_layers:
-            raise ValueError(f"prompt DEPTH must be in 1..{encoder.num_layers} for this text tower, got {depth}")
+            raise ConfigError(f"prompt DEPTH must be in 1..{encoder.num_layers} for this text tower, got {depth}")
         self.n_ctx, self.depth = n_ctx, depth
         init = encoder.embed_text(ctx_init, n_ctx) if ctx_init else None
         self.initialised_from = ctx_init if init is not None else "random"
+        if ctx_init and init is None:
+            warnings.warn(f"CTX_INIT {ctx_init!r} takes {encoder.word_count(ctx_init)} tokens, not N_CTX={n_ctx}: "
+                          "the context is initialised from N(0, 0.02) instead; give a CTX_INIT of N_CTX words")
         shape = (n_cls, n_ctx, encoder.width) if n_cls > 0 else (n_ctx, encoder.width)  # n_cls: CoOp's CSC
         if init is None:
             init = torch.empty(shape).normal_(std=0.02)  # class-specific: each class its own draw

@@ -15,6 +15,8 @@ import math
 from torch.optim import Optimizer
 from torch.optim.lr_scheduler import LambdaLR
 
+from medprompt.errors import ConfigError
+
 SCHEDULES = ("cosine", "single_step", "multi_step")
 
 
@@ -26,7 +28,7 @@ def lr_factor(epoch: int, optim_cfg, base_lr: float) -> float:
             return optim_cfg.WARMUP_CONS_LR / base_lr
         if optim_cfg.WARMUP_TYPE == "linear":
             return optim_cfg.WARMUP_MIN_LR / base_lr if epoch == 0 else epoch / warmup
-        raise ValueError(f"OPTIM.WARMUP_TYPE must be 'constant' or 'linear', got {optim_cfg.WARMUP_TYPE!r}")
+        raise ConfigError(f"OPTIM.WARMUP_TYPE must be 'constant' or 'linear', got {optim_cfg.WARMUP_TYPE!r}")
     t = epoch - warmup if optim_cfg.WARMUP_RECOUNT else epoch
     name, max_epoch = optim_cfg.LR_SCHEDULER, optim_cfg.MAX_EPOCH
     if name == "cosine":
@@ -37,7 +39,7 @@ def lr_factor(epoch: int, optim_cfg, base_lr: float) -> float:
         return optim_cfg.GAMMA ** (t // size)
     if name == "multi_step":
         return optim_cfg.GAMMA ** bisect.bisect_right(sorted(steps), t)
-    raise ValueError(f"OPTIM.LR_SCHEDULER must be one of {SCHEDULES}, got {name!r}")
+    raise ConfigError(f"OPTIM.LR_SCHEDULER must be one of {SCHEDULES}, got {name!r}")
 
 
 def build_lr_scheduler(optimizer: Optimizer, optim_cfg) -> LambdaLR:

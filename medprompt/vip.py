@@ -23,12 +23,13 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from medprompt.errors import UserError
 from medprompt.losses import cosine_logits
 from medprompt.prompts import PLACEHOLDER, TextPrompts
 from medprompt.text_encoder import PromptedTextEncoder
 
 
-class SymptomError(ValueError):
+class SymptomError(UserError, ValueError):
     """Symptom texts that cannot be used (e.g. longer than the text encoder's context)."""
 
 

@@ -234,4 +234,6 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    from medprompt.cli import run_main
+
+    run_main(main, "scripts/train_synth_clip.py")

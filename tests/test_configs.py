@@ -22,7 +22,8 @@ from train import build_parser, print_args, setup_cfg  # noqa: E402
 DATASET_CONFIGS = sorted((REPO / "configs" / "datasets").glob("*.yaml"))
 COMBINATIONS = [(m, c) for m in method_names() for c in config_names(m)]
 # Made once from the 45 full files configs/trainers/<Method>/<name>.yaml of commit 521130b, merged by that
-# commit's train.py without a dataset yaml: {"<Method>/<name>": {key: value where it differs from the defaults}}
+# commit's train.py without a dataset yaml: {"<Method>/<name>": {key: value where it differs from the defaults}};
+# since then only CTX_INIT of the seven N_CTX 6 configs changed ("a photo of a" fell back to random init).
 LEGACY = json.loads((REPO / "tests" / "legacy_configs.json").read_text())
 
 
@@ -121,3 +122,20 @@ def test_every_registered_project_trainer_has_a_method_config():
     ours = {cls.__name__ for module in trainers.TRAINER_MODULES for cls in vars(module).values()
             if isinstance(cls, type) and cls.__name__ in TRAINER_REGISTRY.registered_names()}
     assert ours and ours <= set(method_names()), ours - set(method_names())
+
+
+@pytest.mark.parametrize("method,config", COMBINATIONS, ids=[f"{m}/{c}" for m, c in COMBINATIONS])
+def test_config_passes_the_start_checks_and_its_context_init_fits(method, config):
+    """No shipped config relies on a fallback: CTX_INIT takes exactly N_CTX tokens (CLIP's tokenizer)."""
+    import open_clip
+
+    from trainers.config import check_config
+
+    cfg = merged("--trainer", method, "--config", config, "--dataset-config-file", str(DATASET_CONFIGS[0]))
+    assert check_config(cfg) == []
+    tokenize = open_clip.get_tokenizer("ViT-B-16")
+    for node in cfg.TRAINER.values():
+        if hasattr(node, "get") and node.get("CTX_INIT"):
+            words = int((tokenize([node.CTX_INIT])[0] != 0).sum()) - 2
+            assert words == node.N_CTX, f"{method}/{config}: CTX_INIT {node.CTX_INIT!r} has {words} tokens, " \
+                                        f"N_CTX {node.N_CTX}"

@@ -70,6 +70,25 @@ def test_fewshot_script_tree_skips_finished_and_redoes_unfinished(tmp_path):
     assert all(r.endswith(("DATASET.NUM_SHOTS 1", "DATASET.NUM_SHOTS 4")) and "OPTIM.MAX_EPOCH 1" in r for r in runs)
 
 
+def test_unfinished_runs_keep_only_their_logs_and_resumable_checkpoints(tmp_path):
+    from medprompt.results.runs import clear_unfinished, run_finished
+
+    stale, done = tmp_path / "stale", tmp_path / "done"
+    for folder, log in ((stale, UNFINISHED_LOG), (done, FINISHED_LOG)):
+        write_log(folder, log)
+        (folder / "prompt_learner").mkdir()
+        (folder / "prompt_learner" / "checkpoint").write_text("model.pth.tar-1")
+    (stale / "prompt_learner_2").mkdir()  # a learner whose latest checkpoint is on disk resumes
+    (stale / "prompt_learner_2" / "checkpoint").write_text("resume.pth.tar\n")
+    (stale / "prompt_learner_2" / "resume.pth.tar").write_bytes(b"PK")
+    assert run_finished(done)[0] and not run_finished(stale)[0]
+    for folder in (stale, done):
+        clear_unfinished(folder)
+    assert (stale / "log.txt").is_file() and not (stale / "prompt_learner").exists()
+    assert (stale / "prompt_learner_2" / "resume.pth.tar").is_file()
+    assert (done / "prompt_learner" / "checkpoint").is_file()
+
+
 def test_base2new_script_stacks_and_evaluates_new_classes(tmp_path):
     out = tmp_path / "output"
     env = {"DATA": str(tmp_path), "OUTPUT": str(out), "SEEDS": "3"}

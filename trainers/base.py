@@ -16,16 +16,21 @@ import contextlib
 import functools
 import os
 import os.path as osp
+import pathlib
+import random
+import warnings
 
+import numpy as np
 import torch
 from dassl.data.data_manager import build_data_loader
 from dassl.engine import TrainerX
 from dassl.optim import build_optimizer
-from dassl.utils import save_checkpoint
 from torch import nn
 
+from medprompt import checkpoints
 from medprompt.backbones import load_backbone
 from medprompt.descriptions import match_descriptions, truncate_to_context
+from medprompt.errors import CheckpointError
 from medprompt.feature_cache import DEFAULT_DIR, FeatureCache, content_key, file_id
 from medprompt.image_features import encode_loader
 from medprompt.losses import cosine_logits
@@ -37,7 +42,7 @@ from medprompt.zeroshot import fill_template
 LEARNER = "prompt_learner"
 
 
-class CheckpointMismatchError(RuntimeError):
+class CheckpointMismatchError(CheckpointError):
     """A checkpoint was made with another backbone or prompt shape."""
 
 
@@ -114,6 +119,13 @@ class PromptTrainerBase(TrainerX):
     def build_learner(self) -> nn.Module | None:
         raise NotImplementedError
 
+    def prompt_depth(self, key: str, depth: int) -> int:
+        """A DEPTH setting capped at the text tower's layer count, saying so when it is capped."""
+        layers = self.text_encoder.num_layers
+        if depth > layers:
+            warnings.warn(f"{key}={depth} but this text tower has {layers} layers: using DEPTH={layers}")
+        return min(depth, layers)
+
     @functools.cached_property
     def embed_dim(self) -> int:
         """Size of the joint image-text embedding (read off one frozen text feature)."""
@@ -124,9 +136,14 @@ class PromptTrainerBase(TrainerX):
         """What a checkpoint must agree with to be loaded into this trainer."""
         return {"trainer": self.cfg.TRAINER.NAME, "backbone": self.backbone.identity}
 
+    @property
+    def effective_precision(self) -> str:
+        """The precision encoders really run at: MODEL.PRECISION on CUDA, fp32 on the CPU."""
+        return self.cfg.MODEL.PRECISION if self.device.type == "cuda" else "fp32"
+
     def autocast(self):
-        precision = self.cfg.MODEL.PRECISION
-        if self.device.type != "cuda" or precision == "fp32":
+        precision = self.effective_precision
+        if precision == "fp32":
             return contextlib.nullcontext()
         dtype = {"fp16": torch.float16, "bf16": torch.bfloat16}[precision]
         return torch.autocast("cuda", dtype=dtype)
@@ -138,24 +155,78 @@ class PromptTrainerBase(TrainerX):
 
     def after_epoch(self):
         self.update_lr()  # per-epoch schedule, stepped before the epoch's checkpoint records it
-        super().after_epoch()
+        super().after_epoch()  # Dassl: best-val, every CHECKPOINT_FREQ epochs and the last epoch
+        done = self.epoch + 1
+        freq = self.cfg.TRAIN.CHECKPOINT_FREQ
+        if self.get_model_names() and done < self.max_epoch and not (freq > 0 and done % freq == 0):
+            self.save_model(self.epoch, self.output_dir, model_name=checkpoints.RESUME)
+
+    def resume_state(self) -> dict:
+        """What a resumed run needs beside the learned tensors to continue as if never stopped."""
+        loader = getattr(self, "train_loader_x", None)
+        generator = getattr(loader, "generator", None)
+        return {
+            "best_result": float(self.best_result),
+            "torch_rng": torch.get_rng_state(),
+            "numpy_rng": _numpy_state_to_tensors(np.random.get_state()),
+            "python_rng": random.getstate(),
+            "loader_rng": generator.get_state() if generator is not None else None,
+        }
+
+    def restore_resume_state(self, state: dict) -> None:
+        self.best_result = state["best_result"]
+        torch.set_rng_state(state["torch_rng"])
+        np.random.set_state(_numpy_state_from_tensors(state["numpy_rng"]))
+        random.setstate(state["python_rng"])
+        generator = getattr(getattr(self, "train_loader_x", None), "generator", None)
+        if generator is not None and state["loader_rng"] is not None:
+            generator.set_state(state["loader_rng"])
 
     def save_model(self, epoch, directory, is_best=False, val_result=None, model_name=""):
-        for name in self.get_model_names():
-            sched = self._scheds[name]
-            save_checkpoint(
-                {
-                    "state_dict": self._models[name].state_dict(),
-                    "epoch": epoch + 1,
-                    "optimizer": self._optims[name].state_dict() if self._optims[name] else None,
-                    "scheduler": sched.state_dict() if sched else None,
-                    "val_result": None if val_result is None else float(val_result),
-                    "meta": self.checkpoint_meta(),
-                },
-                osp.join(directory, name),
-                is_best=is_best,
-                model_name=model_name,
-            )
+        """Atomically write every learner's checkpoint; a resume checkpoint also records the RNG states."""
+        name = model_name or checkpoints.epoch_name(epoch + 1)
+        for learner in self.get_model_names():
+            sched = self._scheds[learner]
+            state = {
+                "state_dict": self._models[learner].state_dict(),
+                "epoch": epoch + 1,
+                "optimizer": self._optims[learner].state_dict() if self._optims[learner] else None,
+                "scheduler": sched.state_dict() if sched else None,
+                "val_result": None if val_result is None else float(val_result),
+                "meta": self.checkpoint_meta(),
+            }
+            if name == checkpoints.RESUME:
+                state["resume"] = self.resume_state()
+            folder = osp.join(directory, learner)
+            path = checkpoints.save_checkpoint(state, folder, name, point=name != checkpoints.BEST)
+            print(f"Checkpoint saved to {path}")
+            if is_best:
+                checkpoints.save_checkpoint(state, folder, checkpoints.BEST, point=False)
+            if name not in (checkpoints.RESUME, checkpoints.BEST):  # a kept checkpoint replaces the resume one
+                pathlib.Path(folder, checkpoints.RESUME).unlink(missing_ok=True)
+
+    def resume_model_if_exist(self, directory):
+        """Continue from the latest checkpoint in `directory` (Dassl calls this before training)."""
+        names = self.get_model_names()
+        latest = {name: checkpoints.latest_checkpoint(osp.join(directory, name)) for name in names}
+        if not names or None in latest.values():
+            print("No checkpoint found, train from scratch")
+            return 0
+        for name, path in latest.items():
+            ckpt = self._read_fitting_checkpoint(name, path)
+            self._models[name].load_state_dict(ckpt["state_dict"])
+            if self._optims[name] is not None and ckpt.get("optimizer"):
+                self._optims[name].load_state_dict(ckpt["optimizer"])
+            if self._scheds[name] is not None and ckpt.get("scheduler"):
+                self._scheds[name].load_state_dict(ckpt["scheduler"])
+        if "resume" in ckpt:
+            self.restore_resume_state(ckpt["resume"])
+        done = int(ckpt["epoch"])
+        if done >= self.max_epoch:
+            print(f"Found the finished run's checkpoint {path} ({done} epochs): no training left, evaluating it")
+        else:
+            print(f"Resuming from {path}: {done} of {self.max_epoch} epochs done, continuing with epoch {done + 1}")
+        return done
 
     def load_model(self, directory, epoch=None):
         """Load the best (else the latest, or the given epoch's) checkpoint of every learner."""
@@ -163,30 +234,23 @@ class PromptTrainerBase(TrainerX):
             print("No model directory given: evaluating without loading a checkpoint")
             return
         for name in self.get_model_names():
-            folder = osp.join(directory, name)
-            path = self._checkpoint_path(folder, epoch)
-            ckpt = torch.load(path, map_location=self.device, weights_only=True)
-            self._check_meta(path, ckpt.get("meta", {}))
-            self._check_shapes(path, self._models[name], ckpt["state_dict"])
+            path = self._checkpoint_path(osp.join(directory, name), epoch)
+            ckpt = self._read_fitting_checkpoint(name, path)
             self._models[name].load_state_dict(ckpt["state_dict"])
             val = ckpt.get("val_result")
             print(f"Loaded {path} into {name} (epoch={ckpt['epoch']}, "
                   f"val_result={'n/a' if val is None else f'{val:.2f}'})")
 
+    def _read_fitting_checkpoint(self, name: str, path) -> dict:
+        """A learner's checkpoint, refused with a clear message when unreadable or made for another model."""
+        ckpt = checkpoints.read_checkpoint(path, map_location=self.device)
+        self._check_meta(str(path), ckpt.get("meta", {}))
+        self._check_shapes(str(path), self._models[name], ckpt["state_dict"])
+        return ckpt
+
     @staticmethod
     def _checkpoint_path(folder: str, epoch) -> str:
-        if epoch is not None:
-            path = osp.join(folder, f"model.pth.tar-{epoch}")
-        elif osp.exists(osp.join(folder, "model-best.pth.tar")):
-            path = osp.join(folder, "model-best.pth.tar")
-        elif osp.exists(osp.join(folder, "checkpoint")):
-            with open(osp.join(folder, "checkpoint")) as f:
-                path = osp.join(folder, f.readline().strip())
-        else:
-            raise FileNotFoundError(f"No checkpoint in {folder} (expected model-best.pth.tar or a 'checkpoint' file)")
-        if not osp.exists(path):
-            raise FileNotFoundError(f"No checkpoint at {path}")
-        return path
+        return str(checkpoints.find_checkpoint(folder, epoch))
 
     def _check_meta(self, path: str, meta: dict) -> None:
         mine = self.checkpoint_meta()
@@ -213,7 +277,8 @@ class PromptTrainerBase(TrainerX):
         """Normalised features of plain texts from the frozen text encoder, cached; over-long texts are
         truncated with one warning."""
         texts = truncate_to_context(texts, self.text_encoder.fits, source)
-        parts = {"backbone": self.backbone.identity, "texts": content_key({"texts": texts})}
+        parts = {"backbone": self.backbone.identity, "texts": content_key({"texts": texts}),
+                 "precision": self.effective_precision}
 
         def compute():
             with self.autocast():
@@ -246,7 +311,7 @@ class PromptTrainerBase(TrainerX):
             "backbone": self.backbone.identity,
             "dataset": self.cfg.DATASET.NAME,
             "transform": repr(transform),
-            "precision": self.cfg.MODEL.PRECISION if self.device.type == "cuda" else "fp32",
+            "precision": self.effective_precision,
         }
 
         def compute(positions: list[int]) -> torch.Tensor:
@@ -309,3 +374,14 @@ def seeded_generator(seed: int) -> torch.Generator:
     gen = torch.Generator()
     gen.manual_seed(seed if seed >= 0 else int.from_bytes(os.urandom(4), "little"))
     return gen
+
+
+def _numpy_state_to_tensors(state: tuple) -> tuple:
+    """numpy's RNG state in types a weights_only checkpoint may hold (its key array as a tensor)."""
+    kind, keys, pos, has_gauss, cached = state
+    return kind, torch.from_numpy(keys.astype(np.int64)), int(pos), int(has_gauss), float(cached)
+
+
+def _numpy_state_from_tensors(state: tuple) -> tuple:
+    kind, keys, pos, has_gauss, cached = state
+    return kind, keys.numpy().astype(np.uint32), pos, has_gauss, cached

@@ -15,6 +15,7 @@ import torch.nn.functional as F
 from dassl.metrics import compute_accuracy
 from torch.utils.data import DataLoader, TensorDataset
 
+from medprompt.errors import ConfigError
 from trainers.base import PromptTrainerBase, seeded_generator
 
 
@@ -28,7 +29,7 @@ class FeatureTrainer(PromptTrainerBase):
 
     def val_features(self, purpose: str) -> dict:
         if self.val_loader is None:
-            raise ValueError(f"{self.cfg.DATASET.NAME}: {self.cfg.TRAINER.NAME} {purpose} on the validation "
+            raise ConfigError(f"{self.cfg.DATASET.NAME}: {self.cfg.TRAINER.NAME} {purpose} on the validation "
                              "split, which is empty")
         return self.image_features("val", self.val_loader)
 

@@ -11,6 +11,7 @@ from torch import nn
 from yacs.config import CfgNode as CN
 
 from medprompt.cocoop import MetaNet, conditional_logits
+from medprompt.errors import ConfigError
 from trainers.coop import CoOp, TrainStep, add_prompt_keys
 from trainers.stacking import add_stacking_config
 
@@ -36,7 +37,7 @@ class CoCoOp(CoOp):
 
     def build_learner(self):
         if self.opts.CSC:
-            raise ValueError("TRAINER.COCOOP.CSC: CoCoOp shifts one shared context per image; set CSC False")
+            raise ConfigError("TRAINER.COCOOP.CSC: CoCoOp shifts one shared context per image; set CSC False")
         prompts = super().build_learner()
         self.meta_net = MetaNet(self.embed_dim, self.text_encoder.width)
         return CoCoOpLearner(prompts, self.meta_net)

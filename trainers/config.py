@@ -6,7 +6,13 @@ MODEL.BACKBONE.NAME is Dassl's own key; the project reads it as an open_clip nam
 
 from __future__ import annotations
 
+import difflib
+
+from dassl.data.datasets import DATASET_REGISTRY
+from dassl.engine import TRAINER_REGISTRY
 from yacs.config import CfgNode as CN
+
+from medprompt.errors import ConfigError
 
 
 def add_common_config(cfg: CN) -> None:
@@ -15,3 +21,27 @@ def add_common_config(cfg: CN) -> None:
     cfg.MODEL.PRECISION = "fp32"  # fp32 | fp16 | bf16: autocast on CUDA; the CPU always runs fp32
     cfg.MODEL.CACHE_DIR = ""  # feature cache; "" = $MEDPROMPT_CACHE or ~/.cache/medprompt; "none" = off
     cfg.TEST.EVALUATOR = "MedicalClassification"
+
+
+PRECISIONS = ("fp32", "fp16", "bf16")
+
+
+def check_config(cfg: CN) -> list[str]:
+    """Refuse settings no run can use (ConfigError naming the key); return warnings about settings that
+    run but are probably not what was meant."""
+    for key, value, registry in (("TRAINER.NAME (--trainer)", cfg.TRAINER.NAME, TRAINER_REGISTRY),
+                                 ("DATASET.NAME (the dataset config file)", cfg.DATASET.NAME, DATASET_REGISTRY)):
+        known = registry.registered_names()
+        if value not in known:
+            close = difflib.get_close_matches(str(value), known, n=3)
+            raise ConfigError(f"{key} {value!r} is not a registered name; closest: {close or 'none'}; "
+                              f"all: {', '.join(sorted(known))}")
+    if cfg.MODEL.PRECISION not in PRECISIONS:
+        raise ConfigError(f"MODEL.PRECISION must be one of {', '.join(PRECISIONS)}, got {cfg.MODEL.PRECISION!r}")
+    notes = []
+    optim = cfg.OPTIM
+    if optim.WARMUP_EPOCH > 0 and 0 < optim.MAX_EPOCH <= optim.WARMUP_EPOCH:
+        notes.append(f"OPTIM.MAX_EPOCH ({optim.MAX_EPOCH}) <= OPTIM.WARMUP_EPOCH ({optim.WARMUP_EPOCH}): the whole "
+                     "run stays in the warm-up (OPTIM.WARMUP_TYPE, WARMUP_CONS_LR) and never reaches OPTIM.LR; "
+                     "lower WARMUP_EPOCH or raise MAX_EPOCH")
+    return notes

@@ -58,7 +58,7 @@ class CoOp(StackingMixin, PromptTrainerBase):
 
     def build_learner(self):
         o = self.opts
-        depth = min(o.DEPTH, self.text_encoder.num_layers)
+        depth = self.prompt_depth(f"TRAINER.{self.OPTS}.DEPTH", o.DEPTH)
         n_cls = len(self.classnames) if o.CSC else 0
         self.prompts = TextPrompts(self.text_encoder, o.N_CTX, depth, o.CTX_INIT, n_cls)
         self.classifier = PromptedClassifier(self.text_encoder, self.classnames, self.prompts, o.TEMPLATE).to(self.device)

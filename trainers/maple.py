@@ -12,6 +12,7 @@ import torch
 from dassl.engine import TRAINER_REGISTRY, TrainerX
 from yacs.config import CfgNode as CN
 
+from medprompt.errors import ConfigError
 from medprompt.losses import cosine_logits
 from medprompt.maple import CoupledPrompts
 from medprompt.vision_encoder import PromptedVisionEncoder
@@ -32,7 +33,7 @@ class MaPLe(CoOp):
 
     def build_learner(self):
         if self.opts.CSC:
-            raise ValueError("TRAINER.MAPLE.CSC: MaPLe couples one shared context to the image tower; set CSC False")
+            raise ConfigError("TRAINER.MAPLE.CSC: MaPLe couples one shared context to the image tower; set CSC False")
         prompts = super().build_learner()
         self.vision = PromptedVisionEncoder(self.clip)
         self.coupled = CoupledPrompts(prompts, self.vision, self.text_encoder.width)

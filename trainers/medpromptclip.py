@@ -52,7 +52,7 @@ class MedPromptCLIP(PromptTrainerBase):
 
     def build_learner(self):
         o = self.opts
-        depth = min(o.DEPTH, self.text_encoder.num_layers)
+        depth = self.prompt_depth("TRAINER.MEDPROMPTCLIP.DEPTH", o.DEPTH)
         self.prompts = TextPrompts(self.text_encoder, o.N_CTX, depth, o.CTX_INIT)
         print(f"Prompts: N_CTX={o.N_CTX}, DEPTH={depth}, initialised from {self.prompts.initialised_from!r}")
         templates = list(o.TEST_TEMPLATES) or ["{}."]

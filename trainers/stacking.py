@@ -17,7 +17,9 @@ import torch
 from torch import Tensor
 from yacs.config import CfgNode as CN
 
+from medprompt.checkpoints import find_checkpoint, read_checkpoint
 from medprompt.descriptions import load_descriptions
+from medprompt.errors import ConfigError, InputFileError
 from medprompt.losses import TEXT_LOSSES, text_to_text_loss
 from medprompt.prompts import TextPrompts
 from trainers.base import CheckpointMismatchError, PromptTrainerBase, resolve_description_file
@@ -44,12 +46,12 @@ def checkpoint_file(path: str) -> str:
     if osp.isfile(path):
         return path
     if not osp.isdir(path):
-        raise FileNotFoundError(f"{STACKING_KEYS}.INIT_FROM: {path} is neither a checkpoint file nor a folder")
+        raise InputFileError(f"{STACKING_KEYS}.INIT_FROM: {path} is neither a checkpoint file nor a folder")
     folder = osp.join(path, "prompt_learner") if osp.isdir(osp.join(path, "prompt_learner")) else path
     try:
-        return PromptTrainerBase._checkpoint_path(folder, None)
+        return str(find_checkpoint(folder))
     except FileNotFoundError as err:
-        raise FileNotFoundError(f"{STACKING_KEYS}.INIT_FROM: {err}") from None
+        raise InputFileError(f"{STACKING_KEYS}.INIT_FROM: {err}") from None
 
 
 def load_prompt_checkpoint(path: str, prompts: TextPrompts, backbone_identity: dict) -> str:
@@ -59,7 +61,7 @@ def load_prompt_checkpoint(path: str, prompts: TextPrompts, backbone_identity: d
     made with another backbone or other prompt shapes (N_CTX, DEPTH, class-specific context).
     """
     path = checkpoint_file(path)
-    ckpt = torch.load(path, map_location="cpu", weights_only=True)
+    ckpt = read_checkpoint(path)
     meta = ckpt.get("meta", {})
     if "backbone" in meta and meta["backbone"] != backbone_identity:
         raise CheckpointMismatchError(
@@ -96,11 +98,11 @@ class StackingMixin:
         """Fail early on bad TRAINER.STACKING values (INIT_FROM is required only before training)."""
         s = self.stacking
         if s.TEXT_LOSS not in TEXT_LOSSES:
-            raise ValueError(f"{STACKING_KEYS}.TEXT_LOSS must be one of {TEXT_LOSSES}, got {s.TEXT_LOSS!r}")
+            raise ConfigError(f"{STACKING_KEYS}.TEXT_LOSS must be one of {TEXT_LOSSES}, got {s.TEXT_LOSS!r}")
         if s.TEXT_LOSS_WEIGHT < 0:
-            raise ValueError(f"{STACKING_KEYS}.TEXT_LOSS_WEIGHT must be >= 0, got {s.TEXT_LOSS_WEIGHT}")
+            raise ConfigError(f"{STACKING_KEYS}.TEXT_LOSS_WEIGHT must be >= 0, got {s.TEXT_LOSS_WEIGHT}")
         if require_init and not s.INIT_FROM:
-            raise ValueError(
+            raise ConfigError(
                 f"Trainer {self.cfg.TRAINER.NAME} starts from MedPromptCLIP prompts: set {STACKING_KEYS}.INIT_FROM "
                 "to a MedPromptCLIP output folder or checkpoint file (scripts/ do this for you)."
             )

@@ -9,6 +9,7 @@ from yacs.config import CfgNode as CN
 
 from medprompt.attributes import DEFAULT_TEMPLATES, load_attributes, render_all
 from medprompt.descriptions import load_descriptions
+from medprompt.errors import ConfigError
 from medprompt.zeroshot import cupl_class_features, dclip_logits, dclip_text, template_class_features
 from trainers.base import PromptTrainerBase, resolve_description_file
 
@@ -55,7 +56,7 @@ class ZeroshotDescriptions(ZeroshotBase):
     def build_learner(self):
         opts = self.cfg.TRAINER.ZEROSHOT
         if opts.AGGREGATION not in AGGREGATIONS:
-            raise ValueError(f"TRAINER.ZEROSHOT.AGGREGATION must be one of {AGGREGATIONS}, got {opts.AGGREGATION!r}")
+            raise ConfigError(f"TRAINER.ZEROSHOT.AGGREGATION must be one of {AGGREGATIONS}, got {opts.AGGREGATION!r}")
         attributes = opts.AGGREGATION == "attributes"
         path = resolve_description_file(opts.DESCRIPTIONS, self.cfg.DATASET.NAME, "attributes" if attributes else "")
         if attributes:

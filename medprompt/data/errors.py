@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from medprompt.errors import UserError
+
 #: How many offending entries an error message shows before summarising the rest.
 SHOWN_ENTRIES = 5
 
 
-class DatasetError(ValueError):
+class DatasetError(UserError, ValueError):
     """A dataset on disk does not match what its spec and split file promise."""
 
 

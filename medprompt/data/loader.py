@@ -10,6 +10,7 @@ base or new classes. Nothing is written until every check has passed.
 from __future__ import annotations
 
 import os
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,7 +22,7 @@ from medprompt.data.images import missing_images, unreadable_images
 from medprompt.atomic import write_json as write_json_atomic
 from medprompt.data.layout import configured_split_file, find_split_file, split_candidates
 from medprompt.data.specs import DatasetSpec
-from medprompt.data.splits import Item, base_new_labels, few_shot, read_split, subsample_classes
+from medprompt.data.splits import Item, base_new_labels, few_shot, read_split, short_classes, subsample_classes
 
 
 @dataclass(frozen=True)
@@ -150,6 +151,11 @@ def load_dataset(
         cached = fewshot.read_sample(fewshot_path, split_path, train, val, image_dir, log=log)
         fresh = cached is None
         train, val = few_shot(train, val, options.num_shots, options.seed) if fresh else cached
+        short = short_classes(splits["train"], options.num_shots)
+        if short:
+            warnings.warn(f"{spec.name}: DATASET.NUM_SHOTS is {options.num_shots} but {len(short)} class(es) have "
+                          "fewer training images and use all they have: "
+                          + "; ".join(f"{name} ({n})" for name, n in short))
     elif options.num_shots == 0 or options.num_shots < -1:
         raise dataset_error(
             spec.name, f"DATASET.NUM_SHOTS must be -1 (all) or >= 1, got {options.num_shots}", "DATASET.NUM_SHOTS"

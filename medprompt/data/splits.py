@@ -23,6 +23,7 @@ from medprompt.classnames import normalize_classname
 from medprompt.data.errors import dataset_error
 from medprompt.data.folders import build_split_from_folders  # noqa: F401  (part of this module's API)
 from medprompt.data.specs import DatasetSpec
+from medprompt.errors import ConfigError
 
 SPLITS = ("train", "val", "test")
 SUBSAMPLE_CHOICES = ("all", "base", "new")
@@ -140,7 +141,7 @@ def read_split(
 def base_new_labels(num_classes: int, subsample: str) -> list[int]:
     """Labels kept by `subsample`: all, the first ceil(n/2) (base), or the rest (new)."""
     if subsample not in SUBSAMPLE_CHOICES:
-        raise ValueError(f"DATASET.SUBSAMPLE_CLASSES must be one of {SUBSAMPLE_CHOICES}, got {subsample!r}")
+        raise ConfigError(f"DATASET.SUBSAMPLE_CLASSES must be one of {SUBSAMPLE_CHOICES}, got {subsample!r}")
     labels = list(range(num_classes))
     cut = math.ceil(num_classes / 2)
     return {"all": labels, "base": labels[:cut], "new": labels[cut:]}[subsample]
@@ -183,3 +184,10 @@ def few_shot(train: Sequence[Item], val: Sequence[Item], num_shots: int, seed: i
         return list(train), list(val)
     rng = random.Random(seed)  # local: independent of anything done to the global `random` before
     return sample_per_class(train, num_shots, rng), sample_per_class(val, min(num_shots, MAX_VAL_SHOTS), rng)
+
+
+def short_classes(train: Sequence[Item], num_shots: int) -> list[tuple[str, int]]:
+    """(class name, image count) of every class with fewer than `num_shots` training images."""
+    counts = Counter((it.label, it.classname) for it in train)
+    return [(name, n) for (_, name), n in sorted(counts.items()) if n < num_shots]
+

@@ -18,13 +18,15 @@ from urllib.parse import urlsplit
 
 import openai
 
+from medprompt.errors import ConfigError, UserError
+
 log = logging.getLogger(__name__)
 
 # Statuses worth another try beside 429 and 5xx: request timeout and lock conflict.
 _RETRY_STATUSES = {408, 409}
 
 
-class GenerationError(RuntimeError):
+class GenerationError(UserError, RuntimeError):
     """A request or a run that cannot go on; the message is safe to print (no credentials)."""
 
 
@@ -42,7 +44,7 @@ class RetryPolicy:
 
     def __post_init__(self) -> None:
         if self.max_attempts < 1 or self.base_delay < 0 or self.max_delay < 0:
-            raise ValueError(f"bad retry policy {self}: need max_attempts >= 1 and delays >= 0")
+            raise ConfigError(f"bad retry policy {self}: need max_attempts >= 1 and delays >= 0")
 
     def delay(self, retry_index: int) -> float:
         """Seconds to wait before retry number `retry_index` (0-based)."""
@@ -65,11 +67,11 @@ class ChatSettings:
 
     def __post_init__(self) -> None:
         if not self.model:
-            raise ValueError("no model given (flag --model or environment MEDPROMPT_LLM_MODEL)")
+            raise ConfigError("no model given (flag --model or environment MEDPROMPT_LLM_MODEL)")
         if self.n < 1:
-            raise ValueError(f"n must be at least 1, got {self.n}")
+            raise ConfigError(f"n must be at least 1, got {self.n}")
         if self.azure and not self.base_url:
-            raise ValueError("Azure needs an endpoint (flag --base-url or environment AZURE_OPENAI_ENDPOINT)")
+            raise ConfigError("Azure needs an endpoint (flag --base-url or environment AZURE_OPENAI_ENDPOINT)")
 
 
 def make_client(settings: ChatSettings) -> openai.OpenAI:
@@ -165,7 +167,9 @@ class ChatAsker:
             choices = self._create(messages, n - len(answers))
             if not choices:
                 break
-            answers += [getattr(c.message, "content", None) for c in choices[: n - len(answers)]]
+            texts = [getattr(c.message, "content", None) for c in choices[: n - len(answers)]]
+            # a server that echoes the key (a proxy's error page, a prompt-injected answer) must not put it in files
+            answers += [redact(text, self.secrets) if isinstance(text, str) else text for text in texts]
             if len(answers) >= n:
                 break
         return answers

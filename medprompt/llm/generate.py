@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from medprompt.classnames import normalize_classname
+from medprompt.errors import ConfigError
 from medprompt.llm.client import ChatAsker, GenerationError
 from medprompt.llm.parsing import dedupe_key, parse_answer
 from medprompt.llm.questions import QuestionSet
@@ -47,15 +48,15 @@ class RunSummary:
 
 def _check_classnames(classnames: list[str]) -> None:
     if not classnames:
-        raise ValueError("no class names given")
+        raise ConfigError("no class names given")
     by_norm: dict[str, list[str]] = {}
     for name in classnames:
         if not isinstance(name, str) or not normalize_classname(name):
-            raise ValueError(f"empty or non-text class name {name!r} in {classnames[:5]}...")
+            raise ConfigError(f"empty or non-text class name {name!r} in {classnames[:5]}...")
         by_norm.setdefault(normalize_classname(name), []).append(name)
     clashes = [names for names in by_norm.values() if len(names) > 1]
     if clashes:
-        raise ValueError(f"{len(clashes)} class name(s) are the same after normalising; first: {clashes[:3]}")
+        raise ConfigError(f"{len(clashes)} class name(s) are the same after normalising; first: {clashes[:3]}")
 
 
 def _ask_class(classname: str, modality: str | None, qset: QuestionSet, asker: ChatAsker):

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import yaml
 
+from medprompt.errors import FileFormatError, InputFileError
+
 QUESTIONS_DIR = Path(__file__).resolve().parents[2] / "configs" / "questions"
 PLACEHOLDERS = frozenset({"classname", "modality"})
 KINDS = ("descriptions", "attributes")
@@ -52,7 +54,7 @@ class QuestionSet:
         """(output key, user message) for every request one class needs, in a fixed order."""
         modalities = self.modalities or (modality,)
         if any(m is None for m in modalities) and self.uses_modality():
-            raise ValueError(f"question set {self.name!r} ({self.source}) needs a modality; none was given")
+            raise FileFormatError(f"question set {self.name!r} ({self.source}) needs a modality; none was given")
         return [
             (key, template.format(classname=classname, modality=m))
             for m in modalities
@@ -77,7 +79,7 @@ def available_question_sets(directory: Path = QUESTIONS_DIR) -> list[str]:
 def _as_templates(value: object, where: str) -> list[str]:
     items = [value] if isinstance(value, str) else value
     if not isinstance(items, list) or not items or not all(isinstance(q, str) and q.strip() for q in items):
-        raise ValueError(f"{where}: expected a question or a non-empty list of questions, got {value!r}")
+        raise FileFormatError(f"{where}: expected a question or a non-empty list of questions, got {value!r}")
     return [" ".join(q.split()) for q in items]
 
 
@@ -87,28 +89,28 @@ def load_question_set(name_or_path: str | Path, directory: Path = QUESTIONS_DIR)
     if path.suffix not in (".yaml", ".yml"):
         path = directory / f"{name_or_path}.yaml"
         if not path.is_file():
-            raise FileNotFoundError(
+            raise InputFileError(
                 f"no question set {str(name_or_path)!r} in {directory}; available: "
                 + ", ".join(available_question_sets(directory))
             )
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
-        raise ValueError(f"{path}: not valid YAML: {exc}") from None
+        raise FileFormatError(f"{path}: not valid YAML: {exc}") from None
     if not isinstance(raw, dict):
-        raise ValueError(f"{path}: expected a mapping at the top level")
+        raise FileFormatError(f"{path}: expected a mapping at the top level")
     unknown = sorted(set(raw) - _KEYS)
     if unknown:
-        raise ValueError(f"{path}: unknown keys {unknown}; allowed: {sorted(_KEYS)}")
+        raise FileFormatError(f"{path}: unknown keys {unknown}; allowed: {sorted(_KEYS)}")
     for key in ("name", "system", "questions"):
         if not raw.get(key):
-            raise ValueError(f"{path}: missing or empty key {key!r}")
+            raise FileFormatError(f"{path}: missing or empty key {key!r}")
     kind = raw.get("kind", "descriptions")
     if kind not in KINDS:
-        raise ValueError(f"{path}: key 'kind' must be one of {KINDS}, got {kind!r}")
+        raise FileFormatError(f"{path}: key 'kind' must be one of {KINDS}, got {kind!r}")
     if kind == "attributes":
         if not isinstance(raw["questions"], dict):
-            raise ValueError(f"{path}: an attributes set maps attribute names to questions")
+            raise FileFormatError(f"{path}: an attributes set maps attribute names to questions")
         questions = {str(k): _as_templates(v, f"{path}: questions.{k}") for k, v in raw["questions"].items()}
     else:
         questions = {"": _as_templates(raw["questions"], f"{path}: questions")}
@@ -116,16 +118,16 @@ def load_question_set(name_or_path: str | Path, directory: Path = QUESTIONS_DIR)
         (t, sorted(_fields(t) - PLACEHOLDERS)) for ts in questions.values() for t in ts if _fields(t) - PLACEHOLDERS
     ]
     if bad:
-        raise ValueError(
+        raise FileFormatError(
             f"{path}: {len(bad)} question(s) use unknown placeholders (allowed: {sorted(PLACEHOLDERS)}); "
             f"first: {bad[:3]}"
         )
     modalities = raw.get("modalities") or []
     if not isinstance(modalities, list) or not all(isinstance(m, str) and m.strip() for m in modalities):
-        raise ValueError(f"{path}: key 'modalities' must be a list of names, got {modalities!r}")
+        raise FileFormatError(f"{path}: key 'modalities' must be a list of names, got {modalities!r}")
     defaults = raw.get("defaults") or {}
     if not isinstance(defaults, dict) or set(defaults) - {"temperature", "n"}:
-        raise ValueError(f"{path}: key 'defaults' may hold only 'temperature' and 'n', got {defaults!r}")
+        raise FileFormatError(f"{path}: key 'defaults' may hold only 'temperature' and 'n', got {defaults!r}")
     return QuestionSet(
         name=str(raw["name"]),
         kind=kind,

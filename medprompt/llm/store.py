@@ -12,6 +12,7 @@ import json
 from pathlib import Path
 
 from medprompt.atomic import write_json
+from medprompt.errors import FileFormatError
 
 
 def provenance_path(output: Path) -> Path:
@@ -31,9 +32,9 @@ def read_json(path: Path) -> dict | None:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
-        raise ValueError(f"{path}: not valid JSON ({exc})") from None
+        raise FileFormatError(f"{path}: not valid JSON ({exc})") from None
     if not isinstance(data, dict):
-        raise ValueError(f"{path}: expected a JSON object at the top level, got {type(data).__name__}")
+        raise FileFormatError(f"{path}: expected a JSON object at the top level, got {type(data).__name__}")
     return data
 
 
@@ -51,5 +52,5 @@ def read_descriptions(path: Path, kind: str) -> dict:
         bad = [k for k, v in data.items() if not ok_list(v)]
         shape = "a list of strings"
     if bad:
-        raise ValueError(f"{path}: {len(bad)} class(es) do not map to {shape}; first: {bad[:5]}")
+        raise FileFormatError(f"{path}: {len(bad)} class(es) do not map to {shape}; first: {bad[:5]}")
     return data

@@ -11,6 +11,7 @@ import sys
 from collections.abc import Sequence
 
 from medprompt.atomic import write_text
+from medprompt.errors import UserError
 from medprompt.results.plots import plot_tables
 from medprompt.results.render import FORMATS, render
 from medprompt.results.runs import read_tree
@@ -47,7 +48,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         scan = read_tree(args.output_dir)
         tables = build_tables(scan, args.metric, args.protocol, args.methods, args.seeds, args.ignore_key)
-    except (OSError, ValueError) as error:
+    except (OSError, UserError) as error:
         print(f"parse_results.py: error: {error}", file=sys.stderr)
         return 2
     if scan.stray_logs:

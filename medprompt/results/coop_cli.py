@@ -15,6 +15,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from medprompt.errors import InputFileError, UserError
 from medprompt.results.runs import SeedLogs, read_run
 from medprompt.results.stats import ci95, mean_std
 
@@ -39,7 +40,7 @@ def parse_folder(directory: str | Path, keyword: str = "accuracy", test_log: boo
     directory = Path(directory)
     print(f"Parsing files in {directory}")
     if not directory.is_dir():
-        raise FileNotFoundError(f"{directory}: not a folder")
+        raise InputFileError(f"{directory}: not a folder")
     values = []
     for sub in sorted(p for p in directory.iterdir() if p.is_dir() and not p.name.startswith(".")):
         found = _value(read_run(sub), keyword, test_log)
@@ -50,7 +51,7 @@ def parse_folder(directory: str | Path, keyword: str = "accuracy", test_log: boo
         values.append(value)
         print(f"file: {path}. {keyword}: {value:.2f}%. ")
     if not values:
-        raise ValueError(f"Nothing found in {directory}")
+        raise InputFileError(f"Nothing found in {directory}")
     mean, std = mean_std(values)
     spread = ci95(values) if use_ci95 else std
     print("===")
@@ -82,14 +83,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
         root = Path(args.directory)
         if not root.is_dir():
-            raise FileNotFoundError(f"{root}: not a folder")
+            raise InputFileError(f"{root}: not a folder")
         means = [parse_folder(exp, args.keyword, args.test_log, args.ci95)
                  for exp in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))]
         if not means:
-            raise ValueError(f"Nothing found in {root}")
+            raise InputFileError(f"Nothing found in {root}")
         print("Average performance")
         print(f"* {args.keyword}: {sum(means) / len(means):.2f}%")
-    except (OSError, ValueError) as error:
+    except (OSError, UserError) as error:
         print(f"parse_test_res.py: error: {error}", file=sys.stderr)
         return 2
     return 0

@@ -17,6 +17,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from medprompt.errors import FileFormatError
+
 METRIC_LINE = re.compile(r"\* (\w+): ([\.\deE+-]+)%")
 _COUNT_LINE = re.compile(r"\* total: ([\d,]+)\s*$")  # Dassl prints counts with thousands separators
 _CONFIG_LINE = re.compile(r"^( *)([A-Za-z0-9_]+):(?: (.*))?$")
@@ -131,7 +133,7 @@ def read_log(path: str | Path) -> LogRecord:
                 try:
                     block["metrics"][metric.group(1)] = float(metric.group(2))
                 except ValueError:
-                    raise ValueError(
+                    raise FileFormatError(
                         f"{path}:{number}: metric {metric.group(1)!r} has no number: {line!r}"
                     ) from None
                 continue

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 
 from tabulate import tabulate
 
+from medprompt.errors import ConfigError
 from medprompt.results.aggregate import FLAG_NAMES, Summary
 from medprompt.results.tables import AVERAGE, Table
 
@@ -106,7 +107,7 @@ def _render_csv(tables: Sequence[Table]) -> str:
 def render(tables: Sequence[Table], fmt: str = "terminal", decimals: int = 2) -> str:
     """All tables in one format (one of FORMATS)."""
     if fmt not in FORMATS:
-        raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
+        raise ConfigError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
     if fmt == "csv":
         return _render_csv(tables)
     return "\n\n".join(_render_text(t, fmt, decimals) for t in tables) + "\n"

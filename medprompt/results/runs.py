@@ -17,6 +17,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+from medprompt.errors import InputFileError
 from medprompt.results.logs import LogRecord, read_log
 from medprompt.sweep.layout import LAYOUT, SEED_DIR, RunKey, place
 
@@ -70,7 +71,7 @@ def read_run(folder: str | Path) -> SeedLogs:
     """Read every log of one seed folder."""
     folder = Path(folder)
     if not folder.is_dir():
-        raise FileNotFoundError(f"{folder}: not a folder")
+        raise InputFileError(f"{folder}: not a folder")
     return SeedLogs(folder=folder, logs=tuple(read_log(p) for p in log_files(folder)))
 
 
@@ -98,7 +99,7 @@ def read_tree(root: str | Path) -> TreeScan:
     """Read every seed folder under `root` (finished or not) in the layout above."""
     root = Path(root)
     if not root.is_dir():
-        raise FileNotFoundError(f"{root}: not a folder")
+        raise InputFileError(f"{root}: not a folder")
     runs: list[Run] = []
     strays: list[Path] = []
     for dirpath, dirnames, filenames in os.walk(root):
@@ -112,7 +113,7 @@ def read_tree(root: str | Path) -> TreeScan:
         strays.extend(here / name for name in sorted(filenames) if LOG_NAME.match(name))
     if not runs:
         hint = f"; logs outside the layout: {', '.join(map(str, strays[:3]))}" if strays else ""
-        raise ValueError(
+        raise InputFileError(
             f"{root}: no seed folder in the layout "
             f"{LAYOUT}{hint}"
         )
@@ -129,13 +130,19 @@ def run_finished(folder: str | Path) -> tuple[bool, str]:
     return run.finished, run.reason
 
 
+def _resumable(path: Path) -> bool:
+    """A learner folder whose latest checkpoint (named by its 'checkpoint' file) is on disk."""
+    pointer = path / "checkpoint"
+    return path.is_dir() and pointer.is_file() and (path / pointer.read_text(encoding="utf-8").strip()).is_file()
+
+
 def clear_unfinished(folder: str | Path) -> list[Path]:
-    """In an unfinished run's folder, remove everything but its logs (checkpoints, tensorboard), so that
-    running it again restarts instead of resuming a run that failed; return what was removed."""
+    """In an unfinished run's folder, remove everything but its logs and its resumable checkpoints (written
+    atomically every epoch), so that running it again resumes where it stopped; return what was removed."""
     folder = Path(folder)
     if not folder.is_dir() or run_finished(folder)[0]:
         return []
-    removed = [p for p in sorted(folder.iterdir()) if not LOG_NAME.match(p.name)]
+    removed = [p for p in sorted(folder.iterdir()) if not LOG_NAME.match(p.name) and not _resumable(p)]
     for path in removed:
         shutil.rmtree(path) if path.is_dir() else path.unlink()
     return removed

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from itertools import product
 
+from medprompt.errors import ConfigError
 from medprompt.results.aggregate import Summary, summarise
 from medprompt.results.runs import Run, TreeScan
 from medprompt.results.stats import harmonic_mean
@@ -84,7 +85,7 @@ def _check_methods(runs: Sequence[Run], wanted: Sequence[str] | None) -> None:
     names = {r.trainer for r in runs} | {f"{r.trainer}/{r.config_name}" for r in runs}
     unknown = [w for w in wanted if w not in names]
     if unknown:
-        raise ValueError(f"unknown method(s) {', '.join(unknown)}; trainers found: "
+        raise ConfigError(f"unknown method(s) {', '.join(unknown)}; trainers found: "
                          f"{', '.join(sorted({r.trainer for r in runs}))}")
 
 
@@ -203,14 +204,14 @@ def build_tables(
                                        for p in protocols)]
         if not runs:
             found = sorted({r.protocol for r in scan.runs})
-            raise ValueError(f"{scan.root}: no run under protocol(s) {', '.join(protocols)}; "
+            raise ConfigError(f"{scan.root}: no run under protocol(s) {', '.join(protocols)}; "
                              f"protocols found: {', '.join(found)}")
     _check_methods(runs, methods)
     have = available_metrics(runs)
     missing = [m for m in metrics if m not in have]
     if missing:
         listed = ", ".join(sorted(have)) or "none (no finished run)"
-        raise ValueError(f"{scan.root}: metric(s) {', '.join(missing)} in no finished run; "
+        raise ConfigError(f"{scan.root}: metric(s) {', '.join(missing)} in no finished run; "
                          f"metrics found: {listed}")
     # keyed by base-to-new too, so plain runs in a folder named like a base-to-new pair stay separate
     groups: dict[tuple[str, bool], list[tuple[Run, str]]] = {}

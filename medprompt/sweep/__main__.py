@@ -1,7 +1,6 @@
 """python -m medprompt.sweep: the same as python sweep.py."""
 
-import sys
-
+from medprompt.cli import run_main
 from medprompt.sweep.cli import main
 
-sys.exit(main())
+run_main(main, "python -m medprompt.sweep")

@@ -243,8 +243,4 @@ def show_status(args) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     own, opts = split_opts(sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(own)
-    try:
-        return show_status(args) if args.command == "status" else run_sweep(args, opts)
-    except (GridError, RuntimeError, ValueError) as error:
-        print(f"sweep.py: error: {error}", file=sys.stderr)
-        return 2
+    return show_status(args) if args.command == "status" else run_sweep(args, opts)

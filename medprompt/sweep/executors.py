@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from medprompt.atomic import write_json
+from medprompt.errors import ConfigError, ServiceError
 from medprompt.sweep.layout import REPO
 from medprompt.sweep.task import Task, clear_marker, run_job, run_task, state_dir
 
@@ -48,7 +49,7 @@ class LocalExecutor:
 
     def __init__(self, jobs: int = 1, gpus: list[str] | None = None):
         if jobs < 1:
-            raise ValueError(f"--jobs must be at least 1, got {jobs}")
+            raise ConfigError(f"--jobs must be at least 1, got {jobs}")
         self.jobs = jobs
         self.gpus = visible_gpus() if gpus is None else gpus
         self._threads: list[threading.Thread] = []
@@ -115,7 +116,7 @@ class SlurmSettings:
         data = yaml.safe_load(Path(path).read_text()) or {}
         unknown = set(data) - set(cls.__dataclass_fields__)
         if unknown:
-            raise ValueError(f"{path}: unknown keys {sorted(unknown)}; known: {sorted(cls.__dataclass_fields__)}")
+            raise ConfigError(f"{path}: unknown keys {sorted(unknown)}; known: {sorted(cls.__dataclass_fields__)}")
         return cls(**data)
 
 
@@ -123,7 +124,7 @@ def squeue() -> dict[str, str]:
     """{job id: state} of every job in the SLURM queue (array elements one by one)."""
     out = subprocess.run(["squeue", "-h", "-r", "-o", "%i|%T"], capture_output=True, text=True)
     if out.returncode != 0:
-        raise RuntimeError(f"squeue failed (is SLURM up?): {out.stderr.strip()}")
+        raise ServiceError(f"squeue failed (is SLURM up?): {out.stderr.strip()}")
     return dict(line.split("|", 1) for line in out.stdout.split())
 
 
@@ -139,7 +140,7 @@ class SlurmExecutor:
 
     def __init__(self, output: str | Path, settings: SlurmSettings):
         if shutil.which("sbatch") is None:
-            raise RuntimeError("sbatch not found: --executor slurm needs a SLURM client on this machine "
+            raise ServiceError("sbatch not found: --executor slurm needs a SLURM client on this machine "
                                "(scripts/slurm/start.sh installs and starts a single-node SLURM)")
         self.root = state_dir(output)
         self.settings = settings
@@ -230,5 +231,5 @@ def executor_for(name: str, output: str | Path, jobs: int, settings: SlurmSettin
         return LocalExecutor(jobs)
     if name == "slurm":
         return SlurmExecutor(output, settings)
-    raise ValueError(f"Unknown executor {name!r}; known: local, slurm")
+    raise ConfigError(f"Unknown executor {name!r}; known: local, slurm")
 

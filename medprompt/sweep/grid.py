@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from medprompt.config_layers import ConfigLayerError, config_layers
+from medprompt.errors import ConfigError
 from medprompt.sweep.layout import RunKey, dataset_config_file, run_dir, REPO
 
 PROTOCOLS = ("zeroshot", "fewshot", "base2new", "crossmodal")
@@ -28,7 +29,7 @@ CROSSMODAL_TARGETS = ("f1000images", "OCT_C8", "OCTDL", "ODIR_3x200", "FFA", "SL
 STACKED_ON = {"MedPromptCLIP_CoOp": "MedPromptCLIP", "MedPromptCLIP_MaPLe": "MedPromptCLIP"}
 
 
-class GridError(ValueError):
+class GridError(ConfigError):
     """A grid that names a missing config or dataset, or an unknown protocol."""
 
 

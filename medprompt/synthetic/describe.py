@@ -63,4 +63,6 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    from medprompt.cli import run_main
+
+    run_main(main, "python -m medprompt.synthetic.describe")

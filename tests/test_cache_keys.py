@@ -1,0 +1,55 @@
+"""Cache keys cover everything that changes the cached content (the issue's stale-cache cases)."""
+
+from __future__ import annotations
+
+import contextlib
+from types import SimpleNamespace
+
+import torch
+
+from e2e import needs_dassl
+from medprompt.feature_cache import content_key
+
+needs_dassl()
+
+from trainers.base import PromptTrainerBase  # noqa: E402
+
+
+class _Recorder:
+    def __init__(self):
+        self.keys = []
+
+    def get_or_compute(self, kind, parts, compute):
+        self.keys.append(content_key(parts))
+        return {"features": torch.zeros(1, 2), "labels": torch.zeros(1)}
+
+
+def _fake_trainer(precision: str):
+    encoder = SimpleNamespace(fits=lambda text: True, encode_texts=lambda texts: torch.zeros(len(texts), 2))
+    return SimpleNamespace(text_encoder=encoder, backbone=SimpleNamespace(identity={"name": "m", "digest": "d"}),
+                           effective_precision=precision, autocast=contextlib.nullcontext, cache=_Recorder(),
+                           device=torch.device("cpu"), cfg=SimpleNamespace(MODEL=SimpleNamespace(PRECISION=precision)))
+
+
+def test_text_feature_key_covers_precision():
+    keys = []
+    for precision in ("fp32", "fp16"):
+        fake = _fake_trainer(precision)
+        PromptTrainerBase.frozen_text_features(fake, ["a lesion"], source="test")
+        keys += fake.cache.keys
+    assert keys[0] != keys[1]
+
+
+def test_image_feature_key_covers_the_split_labels(tmp_path):
+    """Same images, two label orders (a corrected split file; COVID_19 vs COVID_19_BiomedCoOp): two keys."""
+    images = [tmp_path / "a.png", tmp_path / "b.png"]
+    for path in images:
+        path.write_bytes(b"x")
+    keys = []
+    for labels in ([0, 1], [1, 0]):
+        items = [SimpleNamespace(impath=str(p), label=lab) for p, lab in zip(images, labels)]
+        fake = _fake_trainer("fp32")
+        PromptTrainerBase.image_features(fake, "test", SimpleNamespace(dataset=SimpleNamespace(data_source=items,
+                                                                                                transform="T")))
+        keys += fake.cache.keys
+    assert keys[0] != keys[1]
