@@ -24,6 +24,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+import yaml
 from yacs.config import CfgNode
 
 from medprompt.errors import ConfigError
@@ -177,6 +178,8 @@ def merge_layer(cfg: CfgNode, path: Path, _seen: tuple[Path, ...] = ()) -> None:
             node = CfgNode.load_cfg(f)
     except FileNotFoundError:
         raise ConfigLayerError(f"No config file {path}" + (f" (a {BASE_KEY} of {_seen[-1]})" if _seen else ""))
+    except yaml.YAMLError as err:
+        raise ConfigLayerError(f"Config file {path} is not valid YAML: {err}") from None
     for base in _yaml_bases(path, node):
         merge_layer(cfg, base, (*_seen, path.resolve()))
     try:

@@ -19,7 +19,7 @@ class _Recorder:
     def __init__(self):
         self.keys = []
 
-    def get_or_compute(self, kind, parts, compute):
+    def get_or_compute(self, kind, parts, compute, label=""):
         self.keys.append(content_key(parts))
         return {"features": torch.zeros(1, 2), "labels": torch.zeros(1)}
 
@@ -40,16 +40,30 @@ def test_text_feature_key_covers_precision():
     assert keys[0] != keys[1]
 
 
-def test_image_feature_key_covers_the_split_labels(tmp_path):
-    """Same images, two label orders (a corrected split file; COVID_19 vs COVID_19_BiomedCoOp): two keys."""
+def test_image_labels_come_from_the_split_not_the_cache(tmp_path, monkeypatch):
+    """Same images, two label orders (a corrected split file; COVID_19 vs COVID_19_BiomedCoOp): the features
+    are encoded once and reused, the labels always follow the split file of the run."""
+    import trainers.base as base
+    from medprompt.feature_cache import FeatureCache
+
+    encoded = []
+    monkeypatch.setattr(base, "build_data_loader", lambda *args, data_source, **kw: data_source)
+    monkeypatch.setattr(base, "encode_loader", lambda _encode, items, *a, **kw: (
+        encoded.extend(items) or {"features": torch.arange(len(items) * 2.0).view(len(items), 2)}))
     images = [tmp_path / "a.png", tmp_path / "b.png"]
     for path in images:
         path.write_bytes(b"x")
-    keys = []
+    fake = _fake_trainer("fp32")
+    fake.cache = FeatureCache(tmp_path / "cache")
+    fake.clip = SimpleNamespace(encode_image=None)
+    fake.cfg = SimpleNamespace(DATASET=SimpleNamespace(NAME="COVID_19"),
+                               DATALOADER=SimpleNamespace(TEST=SimpleNamespace(BATCH_SIZE=2)))
+    fake.split_features = lambda *a: PromptTrainerBase.split_features(fake, *a)
+    got = []
     for labels in ([0, 1], [1, 0]):
         items = [SimpleNamespace(impath=str(p), label=lab) for p, lab in zip(images, labels)]
-        fake = _fake_trainer("fp32")
-        PromptTrainerBase.image_features(fake, "test", SimpleNamespace(dataset=SimpleNamespace(data_source=items,
-                                                                                                transform="T")))
-        keys += fake.cache.keys
-    assert keys[0] != keys[1]
+        loader = SimpleNamespace(dataset=SimpleNamespace(data_source=items, transform="T"))
+        got.append(PromptTrainerBase.image_features(fake, "test", loader))
+    assert len(encoded) == 2  # the second split reused both images' features
+    assert got[0]["labels"].tolist() == [0, 1] and got[1]["labels"].tolist() == [1, 0]
+    assert torch.equal(got[0]["features"], got[1]["features"])

@@ -18,6 +18,7 @@ from e2e import TINY_OPTS
 from test_baselines_support import FAST
 
 from medprompt.results import build_tables, read_tree
+from medprompt.cli import run_main
 from medprompt.sweep import cli
 from medprompt.sweep.executors import slot_env
 from medprompt.sweep.grid import CROSSMODAL_TARGETS, Grid, GridError, expand
@@ -94,9 +95,11 @@ def test_grid_errors_name_the_missing_files():
 
 # -- dry run, skip and redo -----------------------------------------------------------------------------
 def sweep(capsys, *argv) -> tuple[int, str, str]:
-    code = cli.main(list(map(str, argv)))
+    """(exit status, stdout, stderr) of `sweep.py ARGV`, run as the entry point runs it."""
+    with pytest.raises(SystemExit) as stop:
+        run_main(lambda: cli.main(list(map(str, argv))), "sweep.py")
     out = capsys.readouterr()
-    return code, out.out, out.err
+    return stop.value.code, out.out, out.err
 
 
 def test_dry_run_skips_finished_lists_unfinished_and_redo_forces(tmp_path, capsys):
@@ -245,7 +248,9 @@ def test_failed_run_is_reported_with_its_log_and_retried_alone(local_sweep, tiny
     failed = out / "fewshot/Pneumonia/shots_1/CoOp/vit_b16/seed1"
     log = out / ".sweep/logs/fewshot__Pneumonia__shots_1__CoOp__vit_b16__seed1.log"
     assert code == 1 and "1 run(s) done" not in text and "0 run(s) done, 1 failed, 1 skipped" in text
-    assert f"FAILED {failed}: exit status 1\n  log: {log}" in text and "Pneumonia" in log.read_text()
+    # a missing dataset is a user mistake: train.py ends with one message and status 2
+    assert f"FAILED {failed}: exit status 2\n  log: {log}" in text and "Pneumonia" in log.read_text()
+    assert "Traceback" not in log.read_text()
 
     tiny_data.write_tiny_dataset(root / "data", "Pneumonia", per_class=2)
     code, text, _ = sweep(capsys, *args)
