@@ -11,8 +11,9 @@
    further training, on every class of each held-out modality. Finished runs are skipped.
    Output tree: <output>/base2new/{train_base,test_new}/<dataset>/shots_<K>/<Trainer>/synth/seed<S>/ and
    <output>/heldout_modality/<dataset>/shots_<K>/<Trainer>/synth/seed<S>/.
-3. Prints the comparison table (parse_results.py), saves its plot, and prints how much of the gap between
-   class-name and description zero-shot each trained method closes.
+3. Prints the comparison table (parse_results.py; one method per row, to fit 120 columns), writes the full
+   table to <output>/comparison.txt and its plots to <output>/comparison-*.png, and prints how much of the
+   gap between class-name and description zero-shot each trained method closes.
 """
 
 from __future__ import annotations
@@ -167,10 +168,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {seconds:.0f} s")
     plot = plan.output / "comparison"
     table = subprocess.run([sys.executable, str(REPO / "parse_results.py"), str(plan.output), "--methods", *methods,
-                            "--plot", str(plot)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                            "--plot", str(plot), "--full", f"{plot}.txt"],
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     print(table.stdout)
     print(gap_report(plan))
-    print(f"Plots: {plot}-*.png; total {time.time() - started:.0f} s")
+    print(f"Full tables: {plot}.txt; plots: {plot}-*.png; total {time.time() - started:.0f} s")
     return table.returncode
 
 
