@@ -134,7 +134,8 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--quick", action="store_true", help="small world, 2 epochs, 4 shots: a smoke test")
     p.add_argument("--data", default="", help="where the world is written (default data/synthetic[-quick])")
-    p.add_argument("--output", default="", help="output tree (default output/demo[-quick])")
+    p.add_argument("--output", default="", help="output tree (default output-demo[-quick], beside the protocol "
+                                                "scripts' output/ so that their tables never mix)")
     p.add_argument("--seed", type=int, default=1, help="seed of every run")
     p.add_argument("--world-seed", type=int, default=0, help="seed of the synthetic world")
     p.add_argument("--train-on", default="SynthDerm", help="modality (dataset) whose base classes are trained on")
@@ -146,7 +147,7 @@ def main(argv: list[str] | None = None) -> int:
         WorldSettings(seed=args.world_seed)
     plan = Plan(
         data=Path(args.data or REPO / "data" / f"synthetic{suffix}"),
-        output=Path(args.output or REPO / "output" / f"demo{suffix}"),
+        output=Path(args.output or REPO / f"output-demo{suffix}"),
         train_on=args.train_on,
         heldout=tuple(args.heldout),
         shots=4 if args.quick else 16,
