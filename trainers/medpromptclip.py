@@ -5,6 +5,10 @@ the prompted text encoder and regressed onto the frozen encoder's feature of the
 once and cached). At test time the same prompted template classifies images, for any class name, so
 prompts trained on base classes or on one modality's descriptions transfer to new classes and other
 modalities.
+
+Options aimed at that transfer (off by default): LOSS centered / contrastive (medprompt/losses.py), and
+VAL_HELDOUT_CLASSES, text-only validation on held-out training classes (medprompt/heldout.py) that Dassl's
+TEST.FINAL_MODEL best_val machinery uses in place of validation images.
 """
 
 from __future__ import annotations
