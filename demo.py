@@ -12,8 +12,9 @@
    further training, on every class of each held-out modality. Finished runs are skipped.
    Output tree: <output>/base2new/{train_base,test_new}/<dataset>/shots_<K>/<Trainer>/synth/seed<S>/ and
    <output>/heldout_modality/<dataset>/shots_<K>/<Trainer>/synth/seed<S>/.
-3. Prints the comparison table (parse_results.py), saves its plot, and prints how much of the gap between
-   class-name and description zero-shot each trained method closes.
+3. Prints the comparison table (parse_results.py; one method per row, to fit 120 columns), writes the full
+   table to <output>/comparison.txt and its plots to <output>/comparison-*.png, and prints how much of the
+   gap between class-name and description zero-shot each trained method closes.
 """
 
 from __future__ import annotations
@@ -133,7 +134,8 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--quick", action="store_true", help="small world, 2 epochs, 4 shots: a smoke test")
     p.add_argument("--data", default="", help="where the world is written (default data/synthetic[-quick])")
-    p.add_argument("--output", default="", help="output tree (default output/demo[-quick])")
+    p.add_argument("--output", default="", help="output tree (default output-demo[-quick], beside the protocol "
+                                                "scripts' output/ so that their tables never mix)")
     p.add_argument("--seed", type=int, default=1, help="seed of every run")
     p.add_argument("--world-seed", type=int, default=0, help="seed of the synthetic world")
     p.add_argument("--train-on", default="SynthDerm", help="modality (dataset) whose base classes are trained on")
@@ -145,7 +147,7 @@ def main(argv: list[str] | None = None) -> int:
         WorldSettings(seed=args.world_seed)
     plan = Plan(
         data=Path(args.data or REPO / "data" / f"synthetic{suffix}"),
-        output=Path(args.output or REPO / "output" / f"demo{suffix}"),
+        output=Path(args.output or REPO / f"output-demo{suffix}"),
         train_on=args.train_on,
         heldout=tuple(args.heldout),
         shots=4 if args.quick else 16,
@@ -167,10 +169,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {seconds:.0f} s")
     plot = plan.output / "comparison"
     table = subprocess.run([sys.executable, str(REPO / "parse_results.py"), str(plan.output), "--methods", *methods,
-                            "--plot", str(plot)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                            "--plot", str(plot), "--full", f"{plot}.txt"],
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     print(table.stdout)
     print(gap_report(plan))
-    print(f"Plots: {plot}-*.png; total {time.time() - started:.0f} s")
+    print(f"Full tables: {plot}.txt; plots: {plot}-*.png; total {time.time() - started:.0f} s")
     return table.returncode
 
 

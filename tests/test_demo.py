@@ -18,9 +18,13 @@ def test_quick_demo_holds_every_method(tmp_path):
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0, out[-4000:]
     table = out[out.index("base2new: accuracy"):]
-    header = table.splitlines()[1]
+    lines = table.split("\n\n")[0].splitlines()
+    assert lines[1].split() == ["Dataset", "Method", "base", "new", "HM"]  # one method per row on screen
+    assert all(len(line) <= 120 for line in lines) and lines[-1].startswith("Cells: mean ± std over seeds (n=seeds)")
     for method in METHODS:
-        assert f"{method} base" in header and f"{method} new" in header
+        assert sum(method in line.split()[:2] for line in lines) == 2, method  # its SynthDerm and Average rows
+    full = (tmp_path / "out" / "comparison.txt").read_text()  # the full table, a column per method and part
+    assert all(f"{method} base" in full and f"{method} HM" in full for method in METHODS)
     assert "[u]" not in table.split("Gap closed")[0], "every run of the table must be finished"
     assert "heldout_modality: accuracy" in table and "SynthXray" in table
     assert list((tmp_path / "out").glob("comparison-*.png")), "the plot was not saved"

@@ -5,6 +5,7 @@ of unfinished ones, and stacking order (the scripts wrap sweep.py; its own tests
 from __future__ import annotations
 
 import os
+import shlex
 import subprocess
 import sys
 
@@ -122,3 +123,35 @@ def test_scripts_need_data_and_known_configs(tmp_path):
     assert missing.returncode == 2 and "Set DATA" in missing.stderr
     unknown = script("fewshot.sh", "CoOp", "no_such", "BTMRI", env={"DATA": str(tmp_path)}, check=False)
     assert unknown.returncode == 2 and "Unknown config 'no_such' for CoOp" in unknown.stderr
+
+
+
+def readme_commands() -> list[list[str]]:
+    """The hand-run train.py commands of the README's "Use it like CoOp" section, as argument lists."""
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    commands, current = [], None
+    for line in text.splitlines():
+        line = line.strip()
+        if line.startswith("python train.py"):
+            current = []
+        if current is not None:
+            current += line.rstrip("\\").split()
+            if not line.endswith("\\"):
+                commands.append(current[2:])  # drop "python train.py"
+                current = None
+    return commands
+
+
+def test_readme_commands_are_what_the_protocol_script_runs(tmp_path):
+    hand = readme_commands()
+    assert len(hand) == 2
+    env = {"DATA": "$DATA", "OUTPUT": "output", "SEEDS": "1"}
+    (tmp_path / "$DATA").mkdir()
+    result = subprocess.run(["bash", str(REPO / "scripts" / "base2new.sh"), "MedPromptCLIP", "pmc_vit_l14", "OCTDL"],
+                            env={**os.environ, "PYTHON": sys.executable, "DRY_RUN": "1", **env},
+                            capture_output=True, text=True, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    runs = [shlex.split(line)[4:] for line in result.stdout.splitlines() if line.startswith("Would run:")]
+    repo = f"{REPO}/"
+    runs = [[arg.replace(repo, "") for arg in run] for run in runs]  # the script names files by full path
+    assert runs == hand  # same flags, settings, order and output folders (shots_16 with NUM_SHOTS 16)

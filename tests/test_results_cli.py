@@ -120,3 +120,26 @@ def test_root_scripts_run(tmp_path, script):
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert "60.00" in done.stdout
+
+
+def test_base_to_new_bars_show_base_new_hm_with_chance_and_percent(tmp_path):
+    from medprompt.results import build_tables, read_tree
+    from medprompt.results.plots import bars_figure
+
+    for trainer, acc in (("CoOp", 60.0), ("MedPromptCLIP", 70.0)):
+        write_run(tmp_path, "base2new/train_base", "Knee", 16, trainer, 1, {"accuracy": acc}, num_classes=4)
+        write_run(tmp_path, "base2new/test_new", "Knee", 16, trainer, 1, {"accuracy": acc - 20}, eval_only=True,
+                  num_classes=4)
+    (table,) = build_tables(read_tree(tmp_path))
+    fig = bars_figure(table)
+    assert [ax.get_title() for ax in fig.axes][:2] == ["base classes", "new classes"] and len(fig.axes) == 3
+    for ax in fig.axes:
+        assert [t.get_text() for t in ax.get_yticklabels()][-1] == "100%"
+        chance = [c for c in ax.collections if c.get_label() == "chance"]
+        assert len(chance) == 1 and chance[0].get_segments()[0][0][1] == pytest.approx(25.0)  # 4 classes
+    heights = sorted(round(p.get_height(), 2) for p in fig.axes[2].patches)
+    assert heights == sorted([round(2 * 60 * 40 / 100, 2), round(2 * 70 * 50 / 120, 2)] * 2)  # HM, Knee and Average
+    # the full table goes to a file while the screen gets the narrow one
+    full = tmp_path / "full.txt"
+    assert cli.main([str(tmp_path), "--full", str(full), "--width", "60"]) == 0
+    assert "CoOp base" in full.read_text()

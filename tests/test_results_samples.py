@@ -60,6 +60,7 @@ def make_log(
     kind: str = "finished",
     output_dir: str = "output/x",
     val_metrics: dict[str, float] | None = None,
+    num_classes: int | None = None,
 ) -> str:
     """A log as train.py writes it.
 
@@ -91,6 +92,8 @@ def make_log(
         "Collecting env info ...\n"
         f"Loading trainer: {trainer}\n"
     )
+    if num_classes:  # Dassl's dataset summary
+        text += f"---------  ------\nDataset    Knee\n# classes  {num_classes:,}\n# test     36\n---------  ------\n"
     if eval_only:
         return text + (result_block(metrics) if kind == "finished" and metrics else "")
     text += ("epoch [1/5] batch [1/2] time 0.105 (0.105) data 0.000 (0.000) loss 12.3456 (12.3456) "

@@ -153,7 +153,7 @@ def test_fewshot_has_a_row_per_k(tmp_path):
             assert table.get("Knee", k, trainer).mean == pytest.approx(knee)
             assert table.get("SLO", k, trainer).mean == pytest.approx(knee + 10)
             assert table.get("Average", k, trainer).mean == pytest.approx(knee + 5)
-    headers, *rows = [line.split() for line in render([table]).splitlines()[1:] if line.strip()]
+    headers, *rows = [line.split() for line in render([table]).splitlines()[1:-1] if line.strip()]
     assert headers[:2] == ["Dataset", "K"]
     firsts = [(r[0], r[1]) for r in rows if not set(r[0]) <= {"-"}]
     assert firsts == [("Knee", "1"), ("Knee", "4"), ("SLO", "1"), ("SLO", "4"), ("Average", "1"), ("Average", "4")]
@@ -237,3 +237,41 @@ def test_trainer_with_two_configs_gets_two_columns(complete_tree):
     assert table.methods == ("CoOp/vit_b16", "CoOp/vit_b16_ctx4", "MedPromptCLIP")
     assert table.get("Knee", 16, "CoOp/vit_b16_ctx4").mean == 10.0
     assert table.get("Knee", 16, "CoOp/vit_b16_ctx4").flags == {"m"}
+
+
+@pytest.fixture
+def wide_base_to_new(tmp_path):
+    """Five methods on one dataset of 5 classes (3 base, 2 new), two seeds: far wider than 120 columns."""
+    methods = ["ZeroshotCLIP", "ZeroshotDescriptions", "MedPromptCLIP", "CoOp", "MedPromptCLIP_CoOp"]
+    for i, trainer in enumerate(methods):
+        for seed in (1, 2):
+            write_run(tmp_path, "base2new/train_base", "Knee", 16, trainer, seed, {"accuracy": 50.0 + i + seed},
+                      num_classes=3)
+            write_run(tmp_path, "base2new/test_new", "Knee", 16, trainer, seed, {"accuracy": 30.0 + i + seed},
+                      eval_only=True, num_classes=2)
+    return tmp_path, methods
+
+
+def test_wide_terminal_table_gets_one_method_per_row_and_a_legend(wide_base_to_new):
+    root, methods = wide_base_to_new
+    (table,) = build_tables(read_tree(root))
+    full = render([table]).splitlines()
+    assert max(map(len, full)) > 120 and "MedPromptCLIP_CoOp HM" in full[1]  # the full grid, unchanged
+    short = render([table], width=120).splitlines()
+    assert max(map(len, short)) <= 120
+    assert short[1].split() == ["Dataset", "Method", "base", "new", "HM"]
+    rows = [line for line in short[3:] if line.strip() and not line.startswith("Cells")]
+    assert len(rows) == 2 * len(methods)  # Knee and Average, a row per method
+    assert rows[0].split()[:5] == ["Knee", "CoOp", "54.50", "±", "0.50"] and "(n=2)" in rows[0]
+    assert rows[0].split()[-1] == f"{2 * 54.5 * 34.5 / 89:.2f}"  # HM of the mean base and new
+    assert short[-1] == ("Cells: mean ± std over seeds (n=seeds); Average rows: mean over datasets; "
+                         "HM = 2·base·new/(base+new) of the means.")
+    assert render([table], width=400) == render([table])  # a table that fits keeps its grid
+
+
+def test_chance_levels_come_from_the_logs(wide_base_to_new):
+    (table,) = build_tables(read_tree(wide_base_to_new[0]))
+    assert table.chance[("Knee", 16, "base")] == pytest.approx(100 / 3)
+    assert table.chance[("Knee", 16, "new")] == pytest.approx(50.0)
+    assert table.chance[("Knee", 16, "HM")] == pytest.approx(hand_hm(100 / 3, 50.0))
+    assert table.chance[("Average", 16, "new")] == pytest.approx(50.0)

@@ -20,7 +20,7 @@ from yacs.config import CfgNode as CN
 from medprompt.checkpoints import find_checkpoint, read_checkpoint
 from medprompt.descriptions import load_descriptions
 from medprompt.errors import ConfigError, InputFileError
-from medprompt.losses import TEXT_LOSSES, text_to_text_loss
+from medprompt.losses import TEXT_LOSSES, TextPairLoss
 from medprompt.prompts import TextPrompts
 from trainers.base import CheckpointMismatchError, PromptTrainerBase, resolve_description_file
 
@@ -35,8 +35,8 @@ def add_stacking_config(cfg) -> None:
     s = cfg.TRAINER.STACKING
     s.INIT_FROM = ""  # MedPromptCLIP output folder or checkpoint file; "" = no initialisation
     s.TEXT_LOSS_WEIGHT = 0.0  # weight of MedPromptCLIP's loss as an auxiliary term; 0 = off
-    s.TEXT_LOSS = "mse"  # mse | l1, as MedPromptCLIP's LOSS
-    s.TEXT_LOSS_SCALE = 1000.0  # as MedPromptCLIP's LOSS_WEIGHT: the auxiliary term is WEIGHT * SCALE * mse
+    s.TEXT_LOSS = "mse"  # mse | l1 | centered | contrastive, as MedPromptCLIP's LOSS
+    s.TEXT_LOSS_SCALE = 1000.0  # as MedPromptCLIP's LOSS_WEIGHT: the auxiliary term is WEIGHT * SCALE * loss
     s.DESCRIPTIONS = ""  # "" = llm_descriptions/<DATASET.NAME>.json
 
 
@@ -113,16 +113,19 @@ class StackingMixin:
             path = load_prompt_checkpoint(self.stacking.INIT_FROM, self.prompts, self.backbone.identity)
             print(f"Initialised the text prompts from {path}")
 
-    def _description_targets(self) -> tuple[Tensor, Tensor]:
-        """(class index per description, frozen description features), computed once."""
-        if getattr(self, "_stack_targets", None) is None:
+    def _description_loss(self) -> tuple[Tensor, TextPairLoss]:
+        """(class index per description, the text loss over the frozen description features), made once."""
+        if getattr(self, "_stack_loss", None) is None:
             path = resolve_description_file(self.stacking.DESCRIPTIONS, self.cfg.DATASET.NAME)
             per_class = self.match_class_texts(load_descriptions(path), source=path)
             class_ids = torch.tensor([c for c, texts in enumerate(per_class) for _ in texts], device=self.device)
             texts = [t for texts in per_class for t in texts]
             print(f"Auxiliary text-to-text loss: {len(texts)} descriptions of {len(per_class)} classes from {path}")
-            self._stack_targets = (class_ids, self.frozen_text_features(texts, source=path))
-        return self._stack_targets
+            targets = self.frozen_text_features(texts, source=path)
+            loss = TextPairLoss(self.stacking.TEXT_LOSS, float(self.stacking.TEXT_LOSS_SCALE), targets, class_ids,
+                                self.logit_scale)
+            self._stack_loss = (class_ids, loss)
+        return self._stack_loss
 
     def text_aux_loss(self, class_features: Tensor) -> Tensor | None:
         """WEIGHT x MedPromptCLIP's loss between the prompted templates [C, D] (this dataset's classes,
@@ -130,7 +133,5 @@ class StackingMixin:
         weight = float(self.stacking.TEXT_LOSS_WEIGHT)
         if weight == 0:
             return None
-        class_ids, targets = self._description_targets()
-        loss = text_to_text_loss(class_features[class_ids], targets, self.stacking.TEXT_LOSS,
-                                 float(self.stacking.TEXT_LOSS_SCALE))
-        return weight * loss
+        class_ids, loss = self._description_loss()
+        return weight * loss(class_features[class_ids], torch.arange(len(class_ids), device=class_ids.device))

@@ -1,7 +1,8 @@
 """The one command that compares methods across an output tree (``python parse_results.py OUTPUT_DIR``).
 
 It reads every seed folder under OUTPUT_DIR, prints one table per protocol and metric (datasets × methods,
-mean ± std over seeds with n, flags for anything incomplete) and can write the plots.
+mean ± std over seeds with n, flags for anything incomplete; one method per row when a column per method
+would not fit --width), and can write the full tables to a file and the plots.
 """
 
 from __future__ import annotations
@@ -38,7 +39,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--ignore-key", nargs="+", default=[], metavar="KEY",
                         help="more config keys that may differ between seeds (e.g. DATALOADER.NUM_WORKERS)")
     parser.add_argument("--decimals", type=int, default=2, help="digits after the point")
-    parser.add_argument("--output", metavar="FILE", help="write the tables to FILE instead of printing them")
+    parser.add_argument("--output", metavar="FILE",
+                        help="write the full tables (any width) to FILE instead of printing them")
+    parser.add_argument("--width", type=int, default=120, metavar="COLS",
+                        help="print terminal tables wider than COLS with one method per row (default 120; 0 = never)")
+    parser.add_argument("--full", metavar="FILE",
+                        help="also write the full tables (a column per method and part, any width) to FILE")
     return parser
 
 
@@ -55,11 +61,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         shown = ", ".join(str(p) for p in scan.stray_logs[:_SHOWN_STRAYS])
         print(f"note: {len(scan.stray_logs)} log file(s) outside the layout were skipped: {shown}"
               + (" ..." if len(scan.stray_logs) > _SHOWN_STRAYS else ""), file=sys.stderr)
-    text = render(tables, args.format, args.decimals)
-    if args.output:
-        print(f"wrote {write_text(args.output, text)}", file=sys.stderr)
-    else:
-        sys.stdout.write(text)
+    full = render(tables, args.format, args.decimals)
+    for path in filter(None, (args.output, args.full)):
+        print(f"wrote {write_text(path, full)}", file=sys.stderr)
+    if not args.output:
+        sys.stdout.write(render(tables, args.format, args.decimals, args.width or None))
     if args.plot:
         for path in plot_tables(tables, args.plot):
             print(f"wrote {path}", file=sys.stderr)

@@ -26,6 +26,7 @@ _ARG_LINE = re.compile(r"^(\w+): ?(.*)$")
 _SPLIT_LINE = re.compile(r"Evaluate on the \*(\w+)\* set")
 _EPOCH_LINE = re.compile(r"^epoch \[\d+/\d+\]")
 _STARS = re.compile(r"^\*+$")
+_CLASSES_LINE = re.compile(r"^# classes\s+([\d,]+)\s*$")  # Dassl's dataset summary (after subsampling)
 
 FINISH_TRAINING = "Finish training"
 RESULT_START = "=> result"
@@ -53,6 +54,7 @@ class LogRecord:
     finished_training: bool = False
     eval_only: bool = False
     evaluations: tuple[Evaluation, ...] = ()
+    num_classes: int | None = None  # "# classes  N" of Dassl's dataset summary
 
     @property
     def final(self) -> Evaluation | None:
@@ -85,6 +87,7 @@ def read_log(path: str | Path) -> LogRecord:
     args: dict[str, str] = {}
     config: dict[str, str] = {}
     evaluations: list[Evaluation] = []
+    num_classes: int | None = None
     section = "body"
     stack: list[tuple[int, str]] = []  # (indent, key) of the open config sections
     trained = finished = False
@@ -151,6 +154,8 @@ def read_log(path: str | Path) -> LogRecord:
             finished = True
         elif _EPOCH_LINE.match(line):
             trained = True
+        elif _CLASSES_LINE.match(line):
+            num_classes = int(_CLASSES_LINE.match(line).group(1).replace(",", ""))
         else:
             evaluate = _SPLIT_LINE.search(line)
             if evaluate:
@@ -169,4 +174,5 @@ def read_log(path: str | Path) -> LogRecord:
         finished_training=finished,
         eval_only=eval_only,
         evaluations=tuple(evaluations),
+        num_classes=num_classes,
     )

@@ -61,6 +61,33 @@ def grid(table: Table, decimals: int = 2) -> tuple[list[str], list[list[str]]]:
     return headers, rows
 
 
+def long_grid(table: Table, decimals: int = 2) -> tuple[list[str], list[list[str]]]:
+    """Headers and rows with one method per row (its parts as columns): as narrow as the cells allow,
+    for screens the one-column-per-method grid does not fit."""
+    per_k = len(table.shots) > 1
+    headers = ["Dataset"] + (["K"] if per_k else []) + ["Method"]
+    headers += [p if p else table.metric for p in table.parts]
+    rows = []
+    for dataset in [*table.datasets, AVERAGE]:
+        for k in table.shots:
+            for i, method in enumerate(table.methods):
+                row = [dataset if i == 0 else ""] + ([str(k)] if per_k else []) + [method]
+                row += [cell_text(table.get(dataset, k, method, part), dataset != AVERAGE and part != "HM", decimals)
+                        for part in table.parts]
+                rows.append(row)
+    return headers, rows
+
+
+def legend(table: Table) -> str:
+    """One line that says what the cells, HM and the flags mean."""
+    text = "Cells: mean ± std over seeds (n=seeds); Average rows: mean over datasets"
+    if table.base2new:
+        text += "; HM = 2·base·new/(base+new) of the means"
+    if table.notes:
+        text += "; [flags]: see Notes"
+    return text + "."
+
+
 def _notes(table: Table) -> list[str]:
     used = sorted({flag for flag, _ in table.notes})
     if not used:
@@ -69,16 +96,24 @@ def _notes(table: Table) -> list[str]:
     return [f"Flags: {legend}"] + [f"[{flag}] {text}" for flag, text in table.notes]
 
 
-def _render_text(table: Table, fmt: str, decimals: int) -> str:
-    headers, rows = grid(table, decimals)
-    body = tabulate(rows, headers=headers, tablefmt=_TABLEFMT[fmt], disable_numparse=True)
+def _table_body(table: Table, fmt: str, decimals: int, width: int | None) -> str:
+    body = tabulate(*grid(table, decimals)[::-1], tablefmt=_TABLEFMT[fmt], disable_numparse=True)
+    if width and max(map(len, body.splitlines())) > width:
+        headers, rows = long_grid(table, decimals)
+        body = tabulate(rows, headers=headers, tablefmt=_TABLEFMT[fmt], disable_numparse=True)
+    return body
+
+
+def _render_text(table: Table, fmt: str, decimals: int, width: int | None = None) -> str:
+    body = _table_body(table, fmt, decimals, width if fmt == "terminal" else None)
     notes = _notes(table)
     if fmt == "markdown":
-        return "\n".join([f"### {title(table)}", "", body] + ([""] + [f"- {n}" for n in notes] if notes else []))
+        return "\n".join([f"### {title(table)}", "", body, "", legend(table)]
+                          + ([""] + [f"- {n}" for n in notes] if notes else []))
     if fmt == "latex":
         body = body.replace("±", r"$\pm$")
         return "\n".join([f"% {title(table)}", body] + [f"% {n}" for n in notes])
-    return "\n".join([title(table), body] + (["Notes:"] + [f"  {n}" for n in notes] if notes else []))
+    return "\n".join([title(table), body, legend(table)] + (["Notes:"] + [f"  {n}" for n in notes] if notes else []))
 
 
 CSV_COLUMNS = ("protocol", "dataset", "shots", "method", "part", "metric",
@@ -104,10 +139,11 @@ def _render_csv(tables: Sequence[Table]) -> str:
     return out.getvalue()
 
 
-def render(tables: Sequence[Table], fmt: str = "terminal", decimals: int = 2) -> str:
-    """All tables in one format (one of FORMATS)."""
+def render(tables: Sequence[Table], fmt: str = "terminal", decimals: int = 2, width: int | None = None) -> str:
+    """All tables in one format (one of FORMATS). With `width`, a terminal table wider than that many
+    columns is printed with one method per row (long_grid) instead of one column per method and part."""
     if fmt not in FORMATS:
         raise ConfigError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
     if fmt == "csv":
         return _render_csv(tables)
-    return "\n\n".join(_render_text(t, fmt, decimals) for t in tables) + "\n"
+    return "\n\n".join(_render_text(t, fmt, decimals, width) for t in tables) + "\n"

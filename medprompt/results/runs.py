@@ -17,7 +17,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from medprompt.errors import InputFileError
+from medprompt.errors import FileFormatError, InputFileError
 from medprompt.results.logs import LogRecord, read_log
 from medprompt.sweep.layout import LAYOUT, SEED_DIR, RunKey, place
 
@@ -113,10 +113,7 @@ def read_tree(root: str | Path) -> TreeScan:
         strays.extend(here / name for name in sorted(filenames) if LOG_NAME.match(name))
     if not runs:
         hint = f"; logs outside the layout: {', '.join(map(str, strays[:3]))}" if strays else ""
-        raise InputFileError(
-            f"{root}: no seed folder in the layout "
-            f"{LAYOUT}{hint}"
-        )
+        raise FileFormatError(f"{root}: no seed folder in the layout {LAYOUT}{hint}")
     key = lambda r: (r.protocol, r.dataset, r.shots, r.trainer, r.config_name, r.seed)  # noqa: E731
     return TreeScan(root=root, runs=tuple(sorted(runs, key=key)), stray_logs=tuple(strays))
 

@@ -37,6 +37,8 @@ class Table:
     cells: dict[tuple[str, int, str, str], Summary]  # (dataset, K, method, part)
     averages: dict[tuple[int, str, str], Summary]  # (K, method, part)
     notes: tuple[tuple[str, str], ...] = field(default=())  # (flag, text)
+    # (dataset or AVERAGE, K, part) -> accuracy of guessing, %: 100 / the classes the runs were tested on
+    chance: dict[tuple[str, int, str], float] = field(default_factory=dict)
 
     @property
     def base2new(self) -> bool:
@@ -111,6 +113,26 @@ def _hm(base: Summary, new: Summary) -> Summary:
     return Summary(mean=harmonic_mean(base.mean, new.mean), std=None, n=min(base.n, new.n), flags=flags)
 
 
+def _chance_levels(grouped: dict[tuple, list[Run]], datasets, shots, parts) -> dict[tuple[str, int, str], float]:
+    """Chance accuracy per (dataset, K, part) from the class count in the runs' logs, when they agree;
+    HM of the base and new levels; the average row's level is the mean over datasets (when all known)."""
+    counts: dict[tuple[str, int, str], set[int]] = {}
+    for (dataset, k, _method, part), runs in grouped.items():
+        for run in runs:
+            log = run.seed_logs.winner
+            if log is not None and log.num_classes:
+                counts.setdefault((dataset, k, part), set()).add(log.num_classes)
+    chance = {key: 100.0 / n.pop() for key, n in counts.items() if len(n) == 1}
+    for dataset, k in product(datasets, shots):
+        if "HM" in parts and (dataset, k, "base") in chance and (dataset, k, "new") in chance:
+            chance[(dataset, k, "HM")] = harmonic_mean(chance[(dataset, k, "base")], chance[(dataset, k, "new")])
+    for k, part in product(shots, parts):
+        levels = [chance.get((d, k, part)) for d in datasets]
+        if levels and None not in levels:
+            chance[(AVERAGE, k, part)] = sum(levels) / len(levels)
+    return chance
+
+
 def _build_one(
     protocol: str,
     runs: list[tuple[Run, str]],
@@ -174,6 +196,7 @@ def _build_one(
         cells=cells,
         averages=averages,
         notes=tuple(notes),
+        chance=_chance_levels(grouped, datasets, shots, parts),
     )
 
 

@@ -53,8 +53,7 @@ def train_command(python: str, data: str | Path, seed: int, trainer: str, datase
                   output_dir: Path, rest: list[str]) -> list[str]:
     """`python train.py` for one run; `rest` holds extra flags and trailing options."""
     return [python, str(REPO / "train.py"), "--root", str(data), "--seed", str(seed), "--trainer", trainer,
-            "--dataset-config-file", str(dataset_config_file(dataset)),
-            "--config", config_name,
+            "--config", config_name, "--dataset-config-file", str(dataset_config_file(dataset)),
             "--output-dir", str(output_dir), *rest]
 
 
