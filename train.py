@@ -52,6 +52,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model-dir", type=str, default="", help="load the model from this directory for eval-only")
     p.add_argument("--load-epoch", type=int, help="load the model saved at this epoch (default: best, else last)")
     p.add_argument("--no-train", action="store_true", help="do not call trainer.train()")
+    p.add_argument("--env-info", action="store_true",
+                   help="log Dassl's full system report (pip, CUDA, CPU; about 2 s) instead of the one-line summary")
     p.add_argument("--overwrite", action="store_true",
                    help="replace a run in --output-dir that was made with other settings (default: refuse)")
     p.add_argument("opts", default=None, nargs=argparse.REMAINDER, help="modify config options from the command line")
@@ -94,6 +96,15 @@ def setup_cfg(args):
     return cfg
 
 
+def system_summary() -> str:
+    """One line of what a result depends on (Dassl's full report, --env-info, takes seconds of subprocesses)."""
+    import platform
+
+    device = torch.cuda.get_device_name() if torch.cuda.is_available() else "no CUDA device"
+    return (f"Python {platform.python_version()}, torch {torch.__version__}, CUDA {torch.version.cuda}, "
+            f"{device}, {torch.get_num_threads()} CPU threads, {platform.platform()}")
+
+
 def print_args(args, cfg) -> None:
     from medprompt.config_layers import describe_layers
 
@@ -133,7 +144,7 @@ def main(args) -> None:
     for note in config_warnings:
         print(f"Warning: {note}")
     print("Collecting env info ...")
-    print(f"** System info **\n{collect_env_info()}\n")
+    print(f"** System info **\n{collect_env_info() if args.env_info else system_summary()}\n")
 
     trainer = build_trainer(cfg)
     if args.eval_only:

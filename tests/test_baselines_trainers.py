@@ -114,3 +114,12 @@ def test_end_to_end_through_train_py(trainer_name, hf_dir, data, tmp_path):
     run = read_run(out)
     assert run.finished, run.reason
     assert {"accuracy", "macro_f1", "kappa"} <= set(run.metrics)
+
+
+def test_maple_says_when_the_image_tower_has_fewer_layers_than_its_depth(native_dir, data, tmp_path):
+    # the tiny model: 3 text layers, 1 image layer
+    with pytest.warns(UserWarning, match=r"TRAINER\.MAPLE\.DEPTH=3 but this image tower has 1 layers: "
+                                         r"vision prompts in 1 layers, text prompts in 3"):
+        trainer = build(train_args("MaPLe", native_dir, data, tmp_path / "out", tmp_path / "cache",
+                                   "TRAINER.MAPLE.DEPTH", "3"))
+    assert trainer.coupled.vision_depth == 1 and trainer.prompts.depth == 3

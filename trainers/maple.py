@@ -8,6 +8,8 @@ generic loop with the class text features computed once per evaluation.
 
 from __future__ import annotations
 
+import warnings
+
 import torch
 from dassl.engine import TRAINER_REGISTRY, TrainerX
 from yacs.config import CfgNode as CN
@@ -37,6 +39,9 @@ class MaPLe(CoOp):
         prompts = super().build_learner()
         self.vision = PromptedVisionEncoder(self.clip)
         self.coupled = CoupledPrompts(prompts, self.vision, self.text_encoder.width)
+        if prompts.depth > self.vision.num_layers:
+            warnings.warn(f"TRAINER.MAPLE.DEPTH={prompts.depth} but this image tower has {self.vision.num_layers} "
+                          f"layers: vision prompts in {self.coupled.vision_depth} layers, text prompts in {prompts.depth}")
         print(f"Vision prompts in {self.coupled.vision_depth} of {self.vision.num_layers} image layers")
         self._eval_text = None
         return self.coupled
