@@ -257,8 +257,8 @@ def test_image_cache_sees_relabelled_split_file(results):
 
 
 def test_debug_variable_shows_the_traceback_of_a_user_mistake(tmp_path):
+    """In a fresh interpreter, as users run it; the same mistake without the variable is the case
+    'unknown-key-option' above (one line, status 2, no traceback)."""
     cmd = [sys.executable, "train.py", "--trainer", "CoOp", "--output-dir", str(tmp_path), "OPTIM.NO_SUCH_KEY", "1"]
-    quiet = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True)
     loud = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, env={**os.environ, "MEDPROMPT_DEBUG": "1"})
-    assert quiet.returncode == 2 and "Traceback" not in quiet.stderr and "OPTIM.NO_SUCH_KEY" in quiet.stderr
     assert loud.returncode != 0 and "Traceback" in loud.stderr and "OPTIM.NO_SUCH_KEY" in loud.stderr
