@@ -1,7 +1,14 @@
-"""Encode every image of a loader once with a frozen image encoder (the content of the image cache)."""
+"""Encode every image of a loader once with a frozen image encoder (the content of the image cache).
+
+The forward pass runs under torch.inference_mode (no autograd bookkeeping at all; see
+benchmarks/image_encoding.py for what it buys). Its outputs are inference tensors, which autograd refuses
+to save for backward; the features returned are concatenated outside that mode, so they are ordinary
+tensors that heads trained on cached features (trainers/cached.py) may use like any other.
+"""
 
 from __future__ import annotations
 
+import contextlib
 from typing import Callable, Iterable
 
 import torch
@@ -9,12 +16,15 @@ from torch import Tensor
 from tqdm import tqdm
 
 
-@torch.no_grad()
 def encode_loader(encode: Callable[[Tensor], Tensor], loader: Iterable[dict], device: torch.device,
-                  desc: str = "Encoding images") -> dict[str, Tensor]:
-    """{'features': [N, D] float32 on CPU, 'labels': [N]} over a loader of {'img', 'label'} batches."""
+                  desc: str = "Encoding images", inference: bool = True, progress: bool = True) -> dict[str, Tensor]:
+    """{'features': [N, D] float32 on CPU, 'labels': [N]} over a loader of {'img', 'label'} batches.
+
+    `inference` False runs the forward pass under torch.no_grad instead (the former path, for comparison)."""
     features, labels = [], []
-    for batch in tqdm(loader, desc=desc, leave=False):
-        features.append(encode(batch["img"].to(device)).float().cpu())
+    mode = torch.inference_mode if inference else torch.no_grad
+    for batch in tqdm(loader, desc=desc, leave=False, disable=not progress):
+        with mode():
+            features.append(encode(batch["img"].to(device)).float().cpu())
         labels.append(torch.as_tensor(batch["label"]))
     return {"features": torch.cat(features), "labels": torch.cat(labels)}
