@@ -55,3 +55,12 @@ def test_inference_path_equals_the_former_path_and_its_features_train(native_dir
     head = torch.nn.Linear(32, 3)
     torch.nn.functional.cross_entropy(head(features), new["labels"]).backward()
     assert head.weight.grad is not None and head.weight.grad.abs().sum() > 0
+
+
+def test_cpu_encoding_batches_are_small_and_workers_get_only_the_cores_the_encoder_leaves():
+    from medprompt.image_features import CPU_BATCH_SIZE, loader_settings
+
+    assert loader_settings("cpu", 100, 4, threads=2, cores=2) == (CPU_BATCH_SIZE, 0)
+    assert loader_settings("cpu", 100, 4, threads=4, cores=16) == (CPU_BATCH_SIZE, 4)
+    assert loader_settings("cpu", 4, 4, threads=1, cores=3) == (4, 2)
+    assert loader_settings("cuda", 100, 4, threads=2, cores=2) == (100, 4)  # a GPU keeps the config's loader
