@@ -319,9 +319,11 @@ class PromptTrainerBase(TrainerX):
             batch_size, workers = loader_settings(self.device.type, self.cfg.DATALOADER.TEST.BATCH_SIZE,
                                                   self.cfg.DATALOADER.NUM_WORKERS, torch.get_num_threads(),
                                                   available_cores())
-            cfg = self.cfg.clone()
-            cfg.defrost()
-            cfg.DATALOADER.NUM_WORKERS = workers
+            cfg = self.cfg
+            if workers != cfg.DATALOADER.NUM_WORKERS:  # Dassl's loader reads the worker count from the config
+                cfg = cfg.clone()
+                cfg.defrost()
+                cfg.DATALOADER.NUM_WORKERS = workers
             subset = build_data_loader(
                 cfg, sampler_type="SequentialSampler", data_source=[items[i] for i in positions],
                 batch_size=batch_size, tfm=transform, is_train=False,
