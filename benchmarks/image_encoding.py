@@ -5,7 +5,8 @@ The path is the one a run takes on a cache miss (PromptTrainerBase.split_feature
 normalise) feeding medprompt.image_features.encode_loader. Images: IMAGES random-noise RGB PNG files of
 SOURCE_SIZE px written to a temporary folder (noise compresses badly, so decoding is not flattering).
 
-One factor varies at a time around the base setting (the project's defaults); each cell is timed
+One factor varies at a time around the base setting (by default what a run does on this CPU:
+medprompt/image_features.py loader_settings, the thread policy of medprompt/threads.py); each cell is timed
 REPEATS times in alternation with the others and the median is printed:
 - batch size of the encoding loader (DATALOADER.TEST.BATCH_SIZE);
 - DataLoader worker processes decoding images (DATALOADER.NUM_WORKERS);
@@ -42,7 +43,7 @@ import torch  # noqa: E402
 from PIL import Image  # noqa: E402
 
 from medprompt.backbones import load_backbone  # noqa: E402
-from medprompt.image_features import encode_loader  # noqa: E402
+from medprompt.image_features import encode_loader, loader_settings  # noqa: E402
 
 BACKBONES = {"vit-b16": ("ViT-B-16", "random", 224), "tiny": ("synth-clip", "", 48)}
 
@@ -96,14 +97,18 @@ def main() -> None:
     p.add_argument("--workers", type=int, nargs="+", default=[0, 1, 2, 4])
     p.add_argument("--threads", type=int, nargs="+", default=[1, 2])
     p.add_argument("--base", default="", help="base setting as batch,workers,threads,mode "
-                   "(default: the project's: 100,<DATALOADER.NUM_WORKERS of the configs>,<default threads>,inference_mode)")
+                   "(default: what a run does on this CPU with the configs' batch 100 and 4 workers)")
     args = p.parse_args()
 
     name, weights, image_size = BACKBONES[args.backbone]
     torch.manual_seed(0)
     model = load_backbone(name, weights or "", "cpu").model
-    base = dict(zip(("batch_size", "workers", "threads", "mode"),
-                    (args.base.split(",") if args.base else [100, 4, threads.default_threads(), "inference_mode"])))
+    if args.base:
+        base = dict(zip(("batch_size", "workers", "threads", "mode"), args.base.split(",")))
+    else:  # what a run does with the configs' test loader (batch 100, 4 workers) on this CPU
+        batch, workers = loader_settings("cpu", 100, 4, threads.default_threads(), threads.available_cores())
+        base = {"batch_size": batch, "workers": workers, "threads": threads.default_threads(),
+                "mode": "inference_mode"}
     base = {k: (v if k == "mode" else int(v)) for k, v in base.items()}
     cells = [base]
     for key, values in (("batch_size", args.batch_sizes), ("workers", args.workers), ("threads", args.threads),

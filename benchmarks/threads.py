@@ -8,6 +8,7 @@ beside COMPETITORS CPU-bound processes (pure-Python busy loops, one core each), 
 of each condition is printed.
 
     python benchmarks/threads.py [--threads 1 2] [--policies default passive] [--competitors 1] [--steps 10]
+    python benchmarks/threads.py --backbone local-dir:FOLDER ...   (a tiny model, to check the script)
 
 The "alone" condition is only as alone as the machine is: on a machine other jobs share, say so.
 """
@@ -52,7 +53,7 @@ def child(threads: int, steps: int, rounds: int, competitors: int, backbone: str
     classes, pairs = workload("BTMRI")
     targets = enc.encode_texts([d for _, d in pairs])
     class_of = torch.tensor([c for c, _ in pairs])
-    prompts = TextPrompts(enc, n_ctx=6, depth=9)
+    prompts = TextPrompts(enc, n_ctx=6, depth=min(9, enc.num_layers))  # a tiny tower has fewer layers
     classifier = PromptedClassifier(enc, classes, prompts)
     optim = torch.optim.AdamW(prompts.parameters(), lr=0.005)
     idx = torch.randperm(len(pairs))[:32]
@@ -117,7 +118,9 @@ def main() -> None:
             spec = {"threads": threads, "steps": args.steps, "rounds": args.rounds,
                     "competitors": args.competitors, "backbone": args.backbone}
             proc = subprocess.run([sys.executable, __file__, "--child", json.dumps(spec)], env=env,
-                                  capture_output=True, text=True, check=True)
+                                  capture_output=True, text=True)
+            if proc.returncode:
+                sys.exit(f"the step process for {threads} thread(s), {policy} failed:\n{proc.stderr[-2000:]}")
             res = json.loads(proc.stdout.strip().splitlines()[-1])
             print(f"{threads:>7} {policy:>15} {res['alone']:>13.3f} {res['beside']:>14.3f} "
                   f"{res['beside'] / res['alone']:>9.1f}x", flush=True)
