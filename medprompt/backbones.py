@@ -165,7 +165,7 @@ def weights_digest(model: nn.Module) -> str:
     h = hashlib.blake2b(digest_size=16)
     for key, tensor in sorted(model.state_dict().items()):
         h.update(key.encode())
-        h.update(tensor.detach().to("cpu").contiguous().view(-1).view(torch.uint8).numpy().tobytes())
+        h.update(tensor.detach().to("cpu").contiguous().view(-1).view(torch.uint8).numpy())  # no copy
     return h.hexdigest()
 
 

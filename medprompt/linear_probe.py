@@ -13,7 +13,6 @@ from typing import Sequence
 import numpy as np
 import torch
 import torch.nn.functional as F
-from sklearn.linear_model import LogisticRegression
 from torch import Tensor
 
 from medprompt.errors import ConfigError
@@ -34,7 +33,7 @@ def _as_numpy(features: Tensor) -> np.ndarray:
     return F.normalize(features.float(), dim=-1).cpu().numpy()
 
 
-def _weights(model: LogisticRegression, num_classes: int) -> tuple[Tensor, Tensor]:
+def _weights(model, num_classes: int) -> tuple[Tensor, Tensor]:
     """[C, D] and [C] with the classes in label order; a binary model's single row becomes two."""
     coef, intercept = model.coef_, model.intercept_
     if coef.shape[0] == 1:  # sklearn keeps one row for two classes: softmax([-z/2, z/2]) = sigmoid(z)
@@ -60,6 +59,8 @@ def fit_linear_probe(
         raise ConfigError("TRAINER.LINEAR_PROBE.C_GRID is empty: give at least one value of C")
     if len(set(train_labels.tolist())) < 2:
         raise ConfigError("A linear probe needs training images of at least two classes")
+    from sklearn.linear_model import LogisticRegression  # here: 0.13 s a run of any other method need not pay
+
     x_train, y_train = _as_numpy(train_features), train_labels.cpu().numpy()
     x_val, y_val = _as_numpy(val_features), val_labels.cpu().numpy()
     scores, models = {}, {}

@@ -57,7 +57,7 @@ def test_image_labels_come_from_the_split_not_the_cache(tmp_path, monkeypatch):
     fake.cache = FeatureCache(tmp_path / "cache")
     fake.clip = SimpleNamespace(encode_image=None)
     fake.cfg = SimpleNamespace(DATASET=SimpleNamespace(NAME="COVID_19"),
-                               DATALOADER=SimpleNamespace(TEST=SimpleNamespace(BATCH_SIZE=2)))
+                               DATALOADER=SimpleNamespace(NUM_WORKERS=0, TEST=SimpleNamespace(BATCH_SIZE=2)))
     fake.split_features = lambda *a: PromptTrainerBase.split_features(fake, *a)
     got = []
     for labels in ([0, 1], [1, 0]):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 
 import pytest
@@ -49,6 +50,8 @@ def test_a_run_logs_its_time_split_and_its_cache_reuse(native_dir, tmp_path):
     first = run(tmp_path / "first")
     assert TIME_LINE.search(first), first[-2000:]
     assert re.search(r"\*\* System info \*\*\nPython [\d.]+, torch \S+, CUDA \S+, .+, \d+ CPU threads, ", first)
+    policy = os.environ.get("OMP_WAIT_POLICY", "PASSIVE")  # the caller's, else the project's
+    assert re.search(rf"^CPU threads: \d+ \(.+; \d+ cores available\), OMP_WAIT_POLICY={policy}$", first, re.M)
     assert re.search(r"^Cached 8 test image features at \S+ \(reused 0\)$", first, re.M)
     assert re.search(r"^Cached \d+ text features at \S+\.pt$", first, re.M)
     assert "Reused" not in first

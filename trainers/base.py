@@ -32,10 +32,11 @@ from medprompt.backbones import load_backbone
 from medprompt.descriptions import match_descriptions, truncate_to_context
 from medprompt.errors import CheckpointError
 from medprompt.feature_cache import DEFAULT_DIR, FeatureCache, content_key, file_id
-from medprompt.image_features import encode_loader
+from medprompt.image_features import encode_loader, loader_settings
 from medprompt.losses import cosine_logits
 from medprompt.schedule import build_lr_scheduler
 from medprompt.text_encoder import PromptedTextEncoder
+from medprompt.threads import available_cores
 from medprompt.timing import RUN_TIMER
 from medprompt.zeroshot import fill_template
 
@@ -315,9 +316,17 @@ class PromptTrainerBase(TrainerX):
         }
 
         def compute(positions: list[int]) -> torch.Tensor:
+            batch_size, workers = loader_settings(self.device.type, self.cfg.DATALOADER.TEST.BATCH_SIZE,
+                                                  self.cfg.DATALOADER.NUM_WORKERS, torch.get_num_threads(),
+                                                  available_cores())
+            cfg = self.cfg
+            if workers != cfg.DATALOADER.NUM_WORKERS:  # Dassl's loader reads the worker count from the config
+                cfg = cfg.clone()
+                cfg.defrost()
+                cfg.DATALOADER.NUM_WORKERS = workers
             subset = build_data_loader(
-                self.cfg, sampler_type="SequentialSampler", data_source=[items[i] for i in positions],
-                batch_size=self.cfg.DATALOADER.TEST.BATCH_SIZE, tfm=transform, is_train=False,
+                cfg, sampler_type="SequentialSampler", data_source=[items[i] for i in positions],
+                batch_size=batch_size, tfm=transform, is_train=False,
             )
             with self.autocast():
                 return encode_loader(self.clip.encode_image, subset, self.device,
