@@ -2,10 +2,10 @@
 
     python tests/entry_cases.py CASES.json RESULTS.json
 
-One interpreter imports torch, open_clip, Dassl and the project once, then forks a child per case. The
-child runs the entry-point script as ``__main__`` (runpy) with the case's argv and environment, its
-stdout and stderr going to a file; an exception that escapes the script is printed and exits 1, as the
-interpreter would. The parent records each case's exit status and output. A case costs milliseconds of
+One interpreter imports torch, open_clip, Dassl and the project once, then forks a child per case, with
+the sweep's warm-start machinery (medprompt/sweep/warm.py): the child runs the entry-point script as
+``__main__`` with the case's argv and environment, its stdout and stderr going to a file, and exits with
+the script's status. The parent records each case's exit status and output. A case costs milliseconds of
 start-up instead of the seconds of a fresh ``python train.py``.
 
 A case is {"script": "train.py", "args": [...], "env": {...}}; the result adds "status" and "output".
@@ -14,69 +14,29 @@ A case is {"script": "train.py", "args": [...], "env": {...}}; the result adds "
 from __future__ import annotations
 
 import json
-import os
-import runpy
 import sys
-import traceback
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
 
-
-def _preload() -> None:
-    sys.path.insert(0, str(REPO))
-    import dassl.engine  # noqa: F401
-    import open_clip  # noqa: F401
-    import torch
-
-    import datasets  # noqa: F401
-    import trainers  # noqa: F401
-
-    torch.set_num_threads(1)
-
-
-def _child(case: dict, out_path: str) -> None:
-    fd = os.open(out_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-    os.dup2(fd, 1)
-    os.dup2(fd, 2)
-    os.environ.update(case.get("env", {}))
-    os.chdir(REPO)
-    script = str(REPO / case["script"])
-    sys.argv = [script, *map(str, case["args"])]
-    status = 0
-    try:
-        runpy.run_path(script, run_name="__main__")
-    except SystemExit as exc:
-        if exc.code is None:
-            status = 0
-        elif isinstance(exc.code, int):
-            status = exc.code
-        else:
-            print(exc.code, file=sys.stderr)
-            status = 1
-    except BaseException:  # noqa: BLE001  (what the interpreter does with an uncaught exception)
-        traceback.print_exc()
-        status = 1
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(status)
+from medprompt.sweep.warm import preload, run_forked  # noqa: E402
 
 
 def run_cases(cases: list[dict], scratch: Path) -> list[dict]:
     results = []
     for i, case in enumerate(cases):
         out_path = scratch / f"case{i}.out"
-        pid = os.fork()
-        if pid == 0:
-            _child(case, str(out_path))
-        _, wait_status = os.waitpid(pid, 0)
-        status = os.waitstatus_to_exitcode(wait_status)
+        status = run_forked(REPO / case["script"], case["args"], case.get("env", {}), out_path)
         results.append({**case, "status": status, "output": out_path.read_text(errors="replace")})
     return results
 
 
 if __name__ == "__main__":
-    _preload()
+    preload()
+    import torch
+
+    torch.set_num_threads(1)  # the cases are tiny; one thread each, as before
     cases_file, results_file = Path(sys.argv[1]), Path(sys.argv[2])
     results = run_cases(json.loads(cases_file.read_text()), results_file.parent)
     results_file.write_text(json.dumps(results))
