@@ -11,8 +11,10 @@ being trimmed to the longest prompt), one after the other. Training itself is th
 Workload (defaults): 5 method settings x 3 seeds = 15 runs, zeroshot protocol (no training image), on a
 generated image tree with the class count and split sizes of a real dataset (FFA: 5 classes, 89 val and
 93 test images; training images are listed but not written, as text-only runs never read them), 224 px
-PNGs; backbone vit_b16 (open_clip ViT-B-16) with random weights (timing does not depend on the weights),
-fp32 on the CPU, each method's own config otherwise.
+PNGs; backbone vit_b16 (open_clip ViT-B-16) with random weights (timing does not depend on the weights)
+drawn once and saved as a checkpoint file that every run loads (MODEL.BACKBONE.WEIGHTS), as runs load
+pretrained weights: `random` would draw other weights for every seed, and so other image features; fp32 on
+the CPU, each method's own config otherwise.
 
     method setting              trainer               config            options
     ZeroshotCLIP                ZeroshotCLIP          vit_b16
@@ -167,6 +169,19 @@ def make_data(args, out: Path) -> Path:
     return root
 
 
+def fixed_random_weights(out: Path) -> Path:
+    """A checkpoint of vit_b16's architecture with random weights (seed 0), the same for every run."""
+    import torch
+
+    from medprompt.backbones import load_backbone
+
+    path = out / "weights" / "vit_b16_random_seed0.pt"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    torch.manual_seed(0)
+    torch.save(load_backbone("vit-b16", "random").model.state_dict(), path)
+    return path
+
+
 def markdown(result: dict) -> str:
     a, b = result["sweep"], result["published"]
     phases = list(dict.fromkeys([*a["split"], *b["split"]]))
@@ -195,18 +210,22 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--methods", nargs="+", default=list(SETTINGS), choices=list(SETTINGS))
     p.add_argument("--seeds", nargs="+", type=int, default=[1, 2, 3])
     p.add_argument("--dataset", default="FFA")
+    # FFA's test split has 93 images; a smaller --test-images keeps the benchmark short on a busy CPU
     p.add_argument("--data", type=Path, help="an existing data root (default: generate one under --out)")
     p.add_argument("--test-images", type=int, default=93)
     p.add_argument("--val-images", type=int, default=89)
     p.add_argument("--train-images", type=int, default=418)
     p.add_argument("--image-size", type=int, default=224)
+    p.add_argument("--weights", default="fixed-random",
+                   help="fixed-random (default): one random-weight vit_b16 checkpoint for every run; none: add "
+                        "no MODEL.BACKBONE.WEIGHTS (the options after -- name the backbone)")
     p.add_argument("--sides", nargs="+", default=["sweep", "published"], choices=["sweep", "published"])
     args = p.parse_args(argv[:cut])
-    # the runs' options: random weights unless the caller names other ones (last wins in train.py)
-    extra = ["MODEL.BACKBONE.WEIGHTS", "random", *argv[cut + 1:]]
     out = args.out
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir(parents=True)
+    weights = [] if args.weights == "none" else ["MODEL.BACKBONE.WEIGHTS", str(fixed_random_weights(out))]
+    extra = [*weights, *argv[cut + 1:]]  # the runs' options (the caller's last: they win in train.py)
     args.data = args.data or make_data(args, out)
     result = {"when": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
               "script": "benchmarks/sweep.py", "argv": argv,

@@ -57,10 +57,7 @@ class LocalExecutor:
             raise ConfigError(f"--jobs must be at least 1, got {jobs}")
         self.jobs = jobs
         self.warm = warm
-        # one warm interpreter per job slot, importing from now on while the sweep plans
-        self.servers = [WarmServer() for _ in range(jobs)] if warm else []
-        for server in self.servers:
-            server.start()
+        self.servers = [WarmServer() for _ in range(jobs)] if warm else []  # one per job slot, started on use
         self.gpus = visible_gpus() if gpus is None else gpus
         self._threads: list[threading.Thread] = []
 
@@ -70,6 +67,8 @@ class LocalExecutor:
         cond = threading.Condition()
         for task in tasks:
             clear_marker(task)
+        for server in self.servers[:len(tasks)]:
+            server.start()  # each slot's interpreter imports while the others do
 
         def work(slot: int) -> None:
             env = slot_env(slot, self.jobs, self.gpus)

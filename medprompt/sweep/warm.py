@@ -78,6 +78,9 @@ def _child(script: str, args: Sequence[str], env: dict[str, str], out_path: str,
         null = os.open(os.devnull, os.O_RDONLY)
         os.dup2(null, 0)
         os.close(null)
+        # print() goes to fds 1 and 2 whatever the parent had made of sys.stdout (a test's capture)
+        sys.stdout = os.fdopen(1, "w", buffering=1, closefd=False)
+        sys.stderr = os.fdopen(2, "w", buffering=1, closefd=False)
         os.environ.update(env)
         _fresh_process_state(os.environ)
         os.chdir(REPO)
@@ -203,7 +206,10 @@ class WarmServer:
             return 1
 
     def close(self) -> None:
+        """End the server: at once when it is still importing, else when its run (if any) is over."""
         if self.proc is not None and self.proc.poll() is None:
+            if not self.ready:
+                self.proc.terminate()
             self.proc.stdin.close()
             self.proc.wait()
         self.proc = None
