@@ -43,6 +43,7 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
+import os
 import platform
 import re
 import shutil
@@ -190,7 +191,8 @@ def markdown(result: dict) -> str:
     return "\n".join([
         f"# Sweep benchmark ({result['when']})", "",
         f"{len(w['methods'])} method settings x {len(w['seeds'])} seeds = {len(a['runs'])} runs on {w['dataset']} "
-        f"({w['test_images']} test images, {w['image_size']} px), options {' '.join(w['options']) or '(none)'}; "
+        f"({w['test_images']} test images, {w['image_size']} px), torch threads {w['threads']}, options "
+        f"{' '.join(w['options']) or '(none)'}; "
         f"{result['machine']}.", "",
         f"- (a) sweep driver: **{a['seconds']:.1f} s** ({len(a['invocations'])} invocations); runs that encoded "
         f"test images: {sum(r['encoded_test_images'] for r in a['runs'])} of {len(a['runs'])}",
@@ -219,8 +221,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--weights", default="fixed-random",
                    help="fixed-random (default): one random-weight vit_b16 checkpoint for every run; none: add "
                         "no MODEL.BACKBONE.WEIGHTS (the options after -- name the backbone)")
+    p.add_argument("--threads", type=int, default=0,
+                   help="torch threads of every run on both sides (OMP_NUM_THREADS); 0: torch's default")
     p.add_argument("--sides", nargs="+", default=["sweep", "published"], choices=["sweep", "published"])
     args = p.parse_args(argv[:cut])
+    if args.threads:  # read by every process both sides start (the sweep's warm interpreters too)
+        os.environ["OMP_NUM_THREADS"] = os.environ["MKL_NUM_THREADS"] = str(args.threads)
     out = args.out
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir(parents=True)
@@ -229,11 +235,12 @@ def main(argv: list[str] | None = None) -> int:
     args.data = args.data or make_data(args, out)
     result = {"when": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
               "script": "benchmarks/sweep.py", "argv": argv,
-              "machine": f"{platform.processor() or platform.machine()}, {__import__('os').cpu_count()} CPUs, "
+              "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
                          f"Python {platform.python_version()}",
               "workload": {"methods": args.methods, "seeds": args.seeds, "dataset": args.dataset,
                            "test_images": args.test_images, "val_images": args.val_images,
-                           "image_size": args.image_size, "options": extra}}
+                           "image_size": args.image_size, "threads": args.threads or "default",
+                           "options": extra}}
     for side in args.sides:
         print(f"Timing the {side} side ...", flush=True)
         result[side] = (sweep_side if side == "sweep" else published_side)(args, out, extra)
