@@ -18,7 +18,8 @@ from medprompt.errors import RunSettingsError
 from medprompt.results.runs import LOG_NAME, read_run
 
 #: Keys that may differ between two runs of the same settings (where files live, not what is computed).
-IGNORED_KEYS = frozenset({"OUTPUT_DIR", "RESUME", "DATASET.ROOT", "MODEL.CACHE_DIR", "DATALOADER.NUM_WORKERS"})
+IGNORED_KEYS = frozenset({"OUTPUT_DIR", "RESUME", "DATASET.ROOT", "MODEL.CACHE_DIR", "DATALOADER.NUM_WORKERS",
+                          "MODEL.FULL_TEXT_CONTEXT"})
 _SHOWN = 8
 
 

@@ -7,7 +7,9 @@ differs between open_clip's own causal transformer (CLIP, PMC-CLIP) and a Huggin
 
 Sequences are trimmed to the longest prompt in the batch. With a causal mask and end-of-text pooling
 the padding after the end token cannot reach the pooled position, and with an HF tower padding is masked
-out, so the result equals the full-length run (tested) at a fraction of the cost.
+out, so the result equals the full-length run (tested) at a fraction of the cost. Setting `full_context`
+(MODEL.FULL_TEXT_CONTEXT) runs every sequence over the tokenizer's whole context (77 tokens for CLIP), as
+the published code does; it is there to time the published way (benchmarks/sweep.py), not to change results.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ class PromptedTextEncoder(nn.Module):
         tower = getattr(clip_model, "text", clip_model)  # CustomTextCLIP keeps its tower in .text
         self.__dict__["tower"] = tower  # unregistered on purpose: not part of any state_dict
         self.tokenizer = tokenizer
+        self.full_context = False  # True: never trim (the published code's cost, same result)
         self.is_hf = isinstance(tower, HFTextEncoder)
         if self.is_hf:
             hf = tower.transformer
@@ -105,14 +108,16 @@ class PromptedTextEncoder(nn.Module):
         tokens: Tensor,
         ctx: Tensor | None = None,
         deep_ctx: Sequence[Tensor] | None = None,
-        trim: bool = True,
+        trim: bool | None = None,
     ) -> Tensor:
         """Text features [B, embed_dim] (not normalised).
 
         ctx [n, width] or [B, n, width] replaces positions 1..n of the input embeddings; deep_ctx[i]
-        replaces the same positions of the input to layer i+1.
+        replaces the same positions of the input to layer i+1. `trim` None: trim unless `full_context`.
         """
         tokens = tokens.to(self.device)
+        if trim is None:
+            trim = not self.full_context
         if trim and self.can_trim:
             tokens = tokens[:, : int(self.lengths(tokens).max())]
         if self.is_hf:

@@ -25,6 +25,13 @@ class PhaseTimer:
         self.seconds: dict[str, float] = {}
         self._stack: list[list] = []  # [name, entered at, seconds spent in nested phases]
 
+    def reset(self, start: float | None = None) -> None:
+        """Start again from `start` (default now) with no phase counted: a run forked from a warm
+        interpreter (medprompt/sweep/warm.py) counts from its fork, not from the parent's start."""
+        self.start = time.perf_counter() if start is None else start
+        self.seconds.clear()
+        self._stack.clear()
+
     def add(self, name: str, seconds: float) -> None:
         self.seconds[name] = self.seconds.get(name, 0.0) + seconds
 

@@ -1,7 +1,7 @@
 """Run train.py as users do, in a process of its own, and read back what it logged.
 
 Each run is a child forked from one interpreter that imported torch, open_clip, Dassl and the project once
-for the whole test session (tests/entry_cases.py --serve): the same script run as __main__ with the same
+for the whole test session (the sweep's warm interpreter, medprompt/sweep/warm.py): the same script run as __main__ with the same
 command line and environment as a fresh `python train.py`, without paying ~10 s of imports per run.
 Set MEDPROMPT_TEST_FRESH=1 to run every train.py in a fresh interpreter instead.
 """
@@ -9,9 +9,7 @@ Set MEDPROMPT_TEST_FRESH=1 to run every train.py in a fresh interpreter instead.
 from __future__ import annotations
 
 import atexit
-import json
 import os
-import select
 import subprocess
 import sys
 import tempfile
@@ -20,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from medprompt.results import read_run
+from medprompt.sweep.warm import WarmServer
 
 REPO = Path(__file__).resolve().parents[1]
 TINY_OPTS = ["DATALOADER.NUM_WORKERS", "0", "INPUT.SIZE", "(32,32)", "DATALOADER.TEST.BATCH_SIZE", "8",
@@ -31,43 +30,9 @@ def needs_dassl():
 
 
 RUN_TIMEOUT_S = 600
-
-
-class _WarmServer:
-    """The preloaded interpreter of tests/entry_cases.py --serve, started on first use."""
-
-    def __init__(self):
-        self.proc: subprocess.Popen | None = None
-        self.scratch = Path(tempfile.mkdtemp(prefix="medprompt-e2e-"))
-        self.count = 0
-
-    def run(self, script: str, args: list[str], environ: dict[str, str]) -> tuple[int, str]:
-        if self.proc is None or self.proc.poll() is not None:
-            self.proc = subprocess.Popen([sys.executable, str(REPO / "tests" / "entry_cases.py"), "--serve"],
-                                         cwd=REPO, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-                                         env={**os.environ, "HF_HUB_OFFLINE": "1"})
-            atexit.register(self.close)
-        self.count += 1
-        output = self.scratch / f"run{self.count}.out"
-        case = {"script": script, "args": args, "environ": environ, "output": str(output)}
-        self.proc.stdin.write(json.dumps(case) + "\n")
-        self.proc.stdin.flush()
-        ready, _, _ = select.select([self.proc.stdout], [], [], RUN_TIMEOUT_S)
-        if not ready:
-            self.close()
-            raise TimeoutError(f"{script} {args} ran longer than {RUN_TIMEOUT_S} s")
-        reply = self.proc.stdout.readline()
-        if not reply:
-            raise RuntimeError(f"the warm test interpreter died running {script} {args}")
-        return json.loads(reply)["status"], output.read_text(errors="replace")
-
-    def close(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.stdin.close()
-            self.proc.wait(timeout=60)
-
-
-_SERVER = _WarmServer()
+_SERVER = WarmServer()
+_LOGS = Path(tempfile.mkdtemp(prefix="medprompt-e2e-"))
+atexit.register(_SERVER.close)
 
 
 def run_script(script: str, args: list[str], env: dict | None = None) -> tuple[int, str]:
@@ -78,7 +43,9 @@ def run_script(script: str, args: list[str], env: dict | None = None) -> tuple[i
         proc = subprocess.run([sys.executable, script, *args], cwd=REPO, env=environ, capture_output=True,
                               text=True, timeout=RUN_TIMEOUT_S)
         return proc.returncode, proc.stdout + proc.stderr
-    return _SERVER.run(script, args, environ)
+    log = Path(tempfile.mkstemp(dir=_LOGS, suffix=".log")[1])
+    status = _SERVER.run([sys.executable, str(REPO / script), *args], environ, log)
+    return status, log.read_text(errors="replace")
 
 
 def train(args: list[str], opts: list[str] = (), env: dict | None = None, ok: bool = True) -> str:

@@ -32,6 +32,25 @@ def test_trimmed_run_equals_full_length(encoder):
         assert (enc(tokens, trim=True) - enc(tokens, trim=False)).abs().max() < 1e-5
 
 
+def test_full_context_runs_every_position_with_the_same_result(encoder):
+    """MODEL.FULL_TEXT_CONTEXT (the published way's cost): no trimming unless a call asks for it."""
+    _, enc = encoder
+    tokens = enc.tokenize(TEXTS)
+    seen = []
+    embedding = enc.tower.transformer.get_input_embeddings() if enc.is_hf else enc.tower.token_embedding
+    hook = embedding.register_forward_hook(lambda _m, args, _out: seen.append(args[0].shape[1]))
+    try:
+        with torch.no_grad():
+            trimmed = enc(tokens)
+            enc.full_context = True
+            full = enc(tokens)
+            enc(tokens, trim=True)
+    finally:
+        hook.remove()
+    assert seen == [int(enc.lengths(tokens).max()), tokens.shape[1], int(enc.lengths(tokens).max())]
+    assert (full - trimmed).abs().max() < 1e-5
+
+
 def test_prompt_equal_to_replaced_embeddings_changes_nothing(encoder):
     backbone, enc = encoder
     tokens = enc.tokenize(TEXTS)

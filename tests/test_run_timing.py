@@ -31,6 +31,16 @@ def test_phases_follow_the_run_order_and_unknown_ones_come_last():
     assert timer.summary(now=5.0) == "Time: 5.0 s total = imports 1.0 s, evaluation 1.0 s, warm-up 1.0 s, other 2.0 s"
 
 
+def test_reset_counts_from_now(monkeypatch):
+    """A run forked from a warm interpreter resets the timer: nothing of the parent's time is counted."""
+    timer = PhaseTimer(start=0.0)
+    timer.add("imports", 4.0)
+    monkeypatch.setattr(timing.time, "perf_counter", lambda: 100.0)
+    timer.reset()
+    assert timer.start == 100.0 and timer.seconds == {}
+    assert timer.summary(now=101.0) == "Time: 1.0 s total = other 1.0 s"
+
+
 TIME_LINE = re.compile(r"^Time: [\d.]+ s total = imports [\d.]+ s, backbone build [\d.]+ s, "
                        r"description encoding [\d.]+ s, training [\d.]+ s, image encoding [\d.]+ s, "
                        r"evaluation [\d.]+ s, other [\d.]+ s$", re.M)

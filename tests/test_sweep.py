@@ -182,6 +182,55 @@ def test_jobs_get_one_gpu_each_or_a_share_of_the_cpu(monkeypatch):
     assert slot_env(0, 1, []) == {}
 
 
+# -- the warm executor's fork ---------------------------------------------------------------------------
+FORKED_SCRIPT = """
+import random, sys, time
+import torch
+from medprompt.timing import RUN_TIMER
+print("argv", sys.argv[1:], "clock", round(time.perf_counter() - RUN_TIMER.start, 3), "phases", RUN_TIMER.seconds)
+print("threads", torch.get_num_threads(), "draw", random.random())
+if sys.argv[1] == "exit":
+    sys.exit(int(sys.argv[2]) if sys.argv[2].isdigit() else sys.argv[2])
+if sys.argv[1] == "raise":
+    raise ValueError("broken run")
+"""
+
+
+def test_a_forked_run_is_like_a_fresh_process(tmp_path):
+    """Exit statuses as the interpreter gives them, the run timer from the fork, fresh RNGs, and
+    OMP_NUM_THREADS applied (OpenMP read it long before the fork)."""
+    import random
+
+    from medprompt.sweep.warm import run_forked
+    from medprompt.timing import RUN_TIMER
+
+    script = tmp_path / "script.py"
+    script.write_text(FORKED_SCRIPT)
+    RUN_TIMER.add("imports", 5.0)  # the parent's time, which a run must not count
+    random.seed(0)
+    outputs = {}
+    for name, args, env, status in [("ok", ["ok"], {"OMP_NUM_THREADS": "1"}, 0), ("ok2", ["ok"], {}, 0),
+                                    ("code", ["exit", "3"], {}, 3), ("text", ["exit", "bad key"], {}, 1),
+                                    ("raise", ["raise"], {}, 1)]:
+        assert run_forked(script, args, env, tmp_path / f"{name}.out") == status, name
+        outputs[name] = (tmp_path / f"{name}.out").read_text()
+    assert "phases {}" in outputs["ok"] and float(outputs["ok"].split("clock ")[1].split()[0]) < 5
+    assert "threads 1 " in outputs["ok"]
+    draws = {out.split("draw ")[1].split()[0] for out in outputs.values()}
+    assert len(draws) == len(outputs), "each run draws its own random numbers"
+    assert "bad key" in outputs["text"] and "ValueError: broken run" in outputs["raise"]
+
+
+def test_zeroshot_protocol_refuses_image_trainers(tmp_path, capsys):
+    pytest.importorskip("dassl", reason="stock Dassl is not installed (see README)")
+    args = ["zeroshot", "--configs", "vit_b16", "--datasets", "BTMRI", "--data", tmp_path,
+            "--output", tmp_path / "out", "--cold"]
+    code, _, err = sweep(capsys, *args, "--methods", "ZeroshotCLIP", "CoOp")
+    assert code == 2 and "CoOp trains on images: it has no zero-shot protocol" in err
+    code, _, err = sweep(capsys, *args, "--methods", "NoSuchTrainer")
+    assert code == 2 and "'NoSuchTrainer'" in err
+
+
 # -- real sweeps through train.py -----------------------------------------------------------------------
 METHODS, SEEDS = ("CoOp", "KgCoOp"), ("1", "2")
 
@@ -234,6 +283,9 @@ def test_local_jobs_sweep_fills_the_table_and_encodes_images_once(local_sweep):
     assert sorted(shape.values()) == [2, 2] and {key[2].split("/")[0] for key in shape} == set(METHODS)
     assert "fewshot: accuracy" in proc.stdout and "[u]" not in proc.stdout  # parse_results' table, complete
     logs = run_logs(out)
+    # every run was forked from a warm interpreter of its job slot: its clock starts at the fork
+    assert logs.count("# forked from the sweep's warm interpreter") == 4
+    assert all(float(s) < 1.0 for s in re.findall(r"^Time: [\d.]+ s total = imports ([\d.]+) s", logs, re.M))
     # the test images of BTMRI are encoded by one run; the three others read the shared cache
     assert len(re.findall(r"^Cached \d+ test image features at ", logs, re.M)) == 1
     assert len(re.findall(r"^Reused \d+ cached test image features from ", logs, re.M)) == 3

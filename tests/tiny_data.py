@@ -48,8 +48,10 @@ def write_tiny_dataset(
     size: int = 32,
     seed: int = 0,
     with_train_images: bool = True,
+    counts: dict[str, int] | None = None,
 ) -> Path:
     """Write `per_class` images per class and split under <root>/<folder> with a split file; return that folder.
+    `counts` gives a split's total instead (e.g. a real dataset's test size), spread over the classes.
 
     Images go to <class folder>/<split>_<i>.png below the spec's image folder (or class_<label>/ where
     the layout has no class folders); the split file is the spec's default split file name. With
@@ -64,7 +66,9 @@ def write_tiny_dataset(
     for label, (folder, raw) in enumerate(zip(folders, spec.raw_classnames)):
         colour = class_colour(label, spec.num_classes)
         for key in SPLIT_KEYS:
-            for i in range(per_class):
+            total = (counts or {}).get(key)
+            n = per_class if total is None else total // spec.num_classes + (label < total % spec.num_classes)
+            for i in range(n):
                 rel = f"{folder}/{key}_{i}.png"
                 split[key].append([rel, label, raw])
                 if key != "train" or with_train_images:

@@ -100,6 +100,10 @@ class PromptTrainerBase(TrainerX):
             self.backbone = load_backbone(cfg.MODEL.BACKBONE.NAME, cfg.MODEL.BACKBONE.WEIGHTS, self.device)
         self.clip = self.backbone.model
         self.text_encoder = PromptedTextEncoder(self.clip, self.backbone.tokenizer)
+        if cfg.MODEL.FULL_TEXT_CONTEXT:
+            self.text_encoder.full_context = True
+            print(f"Text encoder: full {self.backbone.tokenizer.context_length}-token context "
+                  "(MODEL.FULL_TEXT_CONTEXT True), no trimming to the longest prompt")
         self.logit_scale = float(self.clip.logit_scale.exp())
         cache_dir = cfg.MODEL.CACHE_DIR
         self.cache = FeatureCache(None if cache_dir == "none" else (cache_dir or DEFAULT_DIR))

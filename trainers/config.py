@@ -20,6 +20,9 @@ def add_common_config(cfg: CN) -> None:
     cfg.MODEL.BACKBONE.WEIGHTS = ""  # pretrained tag, checkpoint file, "random", or "" (the name's own)
     cfg.MODEL.PRECISION = "fp32"  # fp32 | fp16 | bf16: autocast on CUDA; the CPU always runs fp32
     cfg.MODEL.CACHE_DIR = ""  # feature cache; "" = $MEDPROMPT_CACHE or ~/.cache/medprompt; "none" = off
+    # True: text runs over the tokenizer's full context (77 tokens) instead of the longest prompt; same
+    # features, the published code's cost. With CACHE_DIR "none" it is the published way (benchmarks/sweep.py)
+    cfg.MODEL.FULL_TEXT_CONTEXT = False
     cfg.TEST.EVALUATOR = "MedicalClassification"
 
 

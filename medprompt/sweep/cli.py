@@ -48,10 +48,14 @@ def build_parser() -> argparse.ArgumentParser:
         s.add_argument("--executor", choices=("local", "slurm"), default="local")
         s.add_argument("--jobs", type=int, default=1,
                        help="local: runs at a time (one GPU each, or a share of the CPU)")
+        s.add_argument("--cold", action="store_true",
+                       help="local: start every run as a fresh `python train.py` (default: fork each run from a "
+                            "warm interpreter per job that imported torch, open_clip and Dassl once)")
         s.add_argument("--dry-run", action="store_true", help="print the train.py commands instead of running them")
         s.add_argument("--redo", action="store_true", help="run finished runs again (their folders are removed)")
         s.add_argument("--no-wait", action="store_true", help="slurm: return once submitted (see `sweep.py status`)")
-        s.add_argument("--poll", type=float, default=2.0, help="seconds between progress checks")
+        s.add_argument("--poll", type=float, help="seconds between progress checks (default 0.5 local, 2 slurm: "
+                                                   "squeue is asked at each check)")
         g = s.add_argument_group("slurm (flags override --slurm-config)")
         g.add_argument("--slurm-config", help="yaml with keys of SlurmSettings: partition, time_min, gpus_per_job, "
                                               "cpus_per_job, mem_gb, array_parallelism, sbatch, setup")
@@ -89,16 +93,19 @@ def slurm_settings(args) -> SlurmSettings:
     return settings
 
 
-def text_only(trainer: str) -> bool:
-    """Whether a registered trainer never reads training images (Dassl's registry, imported on demand)."""
-    from dassl.engine import TRAINER_REGISTRY
+def check_text_only(methods: Sequence[str], executor=None) -> None:
+    """Refuse a method that is not registered or trains on images (zeroshot protocol). A warm executor's
+    interpreter answers (it imported Dassl already); else Dassl's registry is imported here."""
+    answer = executor.text_only(list(methods)) if executor is not None else None
+    if answer is None:
+        from medprompt.sweep.warm import text_only_trainers
 
-    import trainers  # noqa: F401  (registers the project's trainers)
-
-    registered = TRAINER_REGISTRY.registered_names()
-    if trainer not in registered:
-        raise GridError(f"Unknown trainer {trainer!r}; registered: {', '.join(sorted(registered))}")
-    return bool(getattr(TRAINER_REGISTRY.get(trainer), "TEXT_ONLY", False))
+        answer = text_only_trainers(list(methods))
+    if "unknown" in answer:
+        raise GridError(f"Unknown trainer {answer['unknown']!r}; registered: {', '.join(answer['registered'])}")
+    for method in methods:
+        if not answer["text_only"][method]:
+            raise GridError(f"{method} trains on images: it has no zero-shot protocol (use fewshot)")
 
 
 def make_grid(args, opts: list[str]) -> Grid:
@@ -197,26 +204,34 @@ def run_sweep(args, opts: list[str]) -> int:
     if not Path(args.data).is_dir():
         raise GridError(f"DATA={args.data} is not a folder")
     grid = make_grid(args, opts)
-    if grid.protocol == "zeroshot" and not args.dry_run:
-        for method in grid.methods:
-            if not text_only(method):
-                raise GridError(f"{method} trains on images: it has no zero-shot protocol (use fewshot)")
     if args.no_wait and args.executor != "slurm":
         raise GridError("--no-wait needs --executor slurm (local runs end with the sweep)")
-    tasks, todo = plan(grid, args)
     if args.dry_run:
+        _, todo = plan(grid, args)
         for task in todo:
             print(f"Would run: {show(task.command)}")
         return 0
-    executor = executor_for(args.executor, args.output, args.jobs, slurm_settings(args))
+    executor = executor_for(args.executor, args.output, args.jobs, slurm_settings(args), warm=not args.cold)
+    try:
+        return run_planned(args, grid, executor)
+    finally:
+        executor.close()
+
+
+def run_planned(args, grid: Grid, executor) -> int:
+    if grid.protocol == "zeroshot":
+        check_text_only(grid.methods, executor)
+    tasks, todo = plan(grid, args)
     record(args.output, args.executor, tasks)
+    local = f", {args.jobs} at a time, {'fresh processes' if args.cold else 'forked from a warm interpreter'}"
     print(f"Sweep: {len(tasks)} runs, {len(todo)} to run ({args.executor}"
-          + (f", {args.jobs} at a time" if args.executor == "local" else "") + ")", flush=True)
+          + (local if args.executor == "local" else "") + ")", flush=True)
     executor.start(todo)
     if args.no_wait:
         print(f"Submitted; follow with: python sweep.py status --output {args.output}")
         return 0
-    found = wait(todo, executor, args.poll) if todo else {}
+    poll = args.poll if args.poll is not None else (0.5 if args.executor == "local" else 2.0)
+    found = wait(todo, executor, poll) if todo else {}
     failed = failure_lines(todo, found, executor)
     print(f"Sweep finished: {len(todo) - len(failed)} run(s) done, {len(failed)} failed, "
           f"{len(tasks) - len(todo)} skipped as finished", flush=True)

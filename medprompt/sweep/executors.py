@@ -2,7 +2,8 @@
 
 Every executor runs :func:`medprompt.sweep.task.run_task` for each task, so logs, status markers and
 skip/redo rules are the same everywhere; an executor only decides when and where a task runs and, for
-the cluster, which jobs are still in the queue.
+the cluster, which jobs are still in the queue. Local runs are forked from a warm interpreter per job
+slot that imported torch, open_clip and Dassl once (medprompt/sweep/warm.py), unless `warm` is off.
 """
 
 from __future__ import annotations
@@ -19,6 +20,9 @@ from medprompt.atomic import write_json
 from medprompt.errors import ConfigError, ServiceError
 from medprompt.sweep.layout import REPO
 from medprompt.sweep.task import Task, clear_marker, run_job, run_task, state_dir
+from medprompt.sweep.warm import WarmServer, cold_launch
+
+WARM_NOTE = "forked from the sweep's warm interpreter (imports done once per job slot; --cold: a fresh process)"
 
 
 def visible_gpus() -> list[str]:
@@ -43,14 +47,17 @@ def slot_env(slot: int, jobs: int, gpus: list[str]) -> dict[str, str]:
 
 
 class LocalExecutor:
-    """`jobs` runs at a time on this machine, each after the runs it reads."""
+    """`jobs` runs at a time on this machine, each after the runs it reads; with `warm`, each job slot
+    forks its runs from its own warm interpreter, else each run is a fresh process."""
 
     name = "local"
 
-    def __init__(self, jobs: int = 1, gpus: list[str] | None = None):
+    def __init__(self, jobs: int = 1, gpus: list[str] | None = None, warm: bool = True):
         if jobs < 1:
             raise ConfigError(f"--jobs must be at least 1, got {jobs}")
         self.jobs = jobs
+        self.warm = warm
+        self.servers = [WarmServer() for _ in range(jobs)] if warm else []  # one per job slot, started on use
         self.gpus = visible_gpus() if gpus is None else gpus
         self._threads: list[threading.Thread] = []
 
@@ -60,25 +67,33 @@ class LocalExecutor:
         cond = threading.Condition()
         for task in tasks:
             clear_marker(task)
+        for server in self.servers[:len(tasks)]:
+            server.start()  # each slot's interpreter imports while the others do
 
         def work(slot: int) -> None:
             env = slot_env(slot, self.jobs, self.gpus)
-            while True:
-                with cond:
-                    while True:
-                        if not pending:
-                            return
-                        ready = next((t for t in pending if not unresolved.intersection(t.after)), None)
-                        if ready is not None:
-                            pending.remove(ready)
-                            break
-                        cond.wait()
-                try:
-                    run_task(ready.with_env(env))
-                finally:
+            server = self.servers[slot] if self.servers else None
+            launch, how = (server.run, WARM_NOTE) if server else (cold_launch, "")
+            try:
+                while True:
                     with cond:
-                        unresolved.discard(ready.folder)
-                        cond.notify_all()
+                        while True:
+                            if not pending:
+                                return
+                            ready = next((t for t in pending if not unresolved.intersection(t.after)), None)
+                            if ready is not None:
+                                pending.remove(ready)
+                                break
+                            cond.wait()
+                    try:
+                        run_task(ready.with_env(env), launch, how)
+                    finally:
+                        with cond:
+                            unresolved.discard(ready.folder)
+                            cond.notify_all()
+            finally:
+                if server:
+                    server.close()
 
         self._threads = [threading.Thread(target=work, args=(slot,), daemon=True)
                          for slot in range(min(self.jobs, len(tasks)))]
@@ -87,6 +102,19 @@ class LocalExecutor:
 
     def busy(self) -> bool:
         return any(t.is_alive() for t in self._threads)
+
+    def text_only(self, trainers: list[str]) -> dict | None:
+        """A warm interpreter's answer on which trainers are text-only (warm.text_only_trainers), or None
+        when there is none to ask."""
+        try:
+            return self.servers[0].ask({"text_only": list(trainers)}) if self.servers else None
+        except OSError:
+            return None
+
+    def close(self) -> None:
+        """End the warm interpreters (the job threads have ended theirs' runs)."""
+        for server in self.servers:
+            server.close()
 
     def queue(self) -> None:
         """Local runs have no queue: their markers say everything."""
@@ -210,6 +238,12 @@ class SlurmExecutor:
                                         "stderr": str(job.paths.stderr)}
             write_json(self.jobs_file, records)
 
+    def text_only(self, trainers: list[str]) -> None:
+        return None
+
+    def close(self) -> None:
+        return None
+
     def job_log(self, folder: str) -> str | None:
         """submitit's stderr file of the last job of a run (where a job that died before the run wrote)."""
         try:
@@ -226,9 +260,9 @@ def _waves(tasks: list[Task]) -> list[list[Task]]:
     return [[t for t in tasks if depth[t.folder] == level] for level in range(max(depth.values()) + 1)]
 
 
-def executor_for(name: str, output: str | Path, jobs: int, settings: SlurmSettings):
+def executor_for(name: str, output: str | Path, jobs: int, settings: SlurmSettings, warm: bool = True):
     if name == "local":
-        return LocalExecutor(jobs)
+        return LocalExecutor(jobs, warm=warm)
     if name == "slurm":
         return SlurmExecutor(output, settings)
     raise ConfigError(f"Unknown executor {name!r}; known: local, slurm")

@@ -15,15 +15,18 @@ import json
 import os
 import shutil
 import socket
-import subprocess
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Callable, Sequence
 
 from medprompt.atomic import write_json
 from medprompt.results.runs import clear_unfinished, run_finished
 from medprompt.sweep.grid import RunSpec, show
-from medprompt.sweep.layout import REPO
+from medprompt.sweep.warm import cold_launch
+
+#: How a task's command runs: (command, extra environment, log to append to) -> exit status
+Launch = Callable[[Sequence[str], dict[str, str], str], int]
 
 STATE_DIR = ".sweep"
 DONE, FAILED, RUNNING, QUEUED = "done", "failed", "running", "queued"
@@ -78,8 +81,11 @@ def _mark(task: Task, state: str, **extra) -> None:
                              "host": socket.gethostname(), "pid": os.getpid(), "time": time.time(), **extra})
 
 
-def run_task(task: Task) -> bool:
+def run_task(task: Task, launch: Launch = cold_launch, how: str = "") -> bool:
     """Run one train.py command with its output in the task's log; True when the run finished.
+
+    `launch` starts the command (a fresh process by default; the local executor forks it from a warm
+    interpreter, medprompt/sweep/warm.py); `how`, when given, is logged under the command line.
 
     A run that reads another run's output (`after`) fails at once, naming it, when that run is not
     finished. An unfinished run's checkpoints are cleared first (so Dassl restarts instead of resuming a
@@ -98,10 +104,8 @@ def run_task(task: Task) -> bool:
     Path(task.log).parent.mkdir(parents=True, exist_ok=True)
     started = time.time()
     with open(task.log, "w", encoding="utf-8") as log:
-        log.write(f"$ {show(task.command)}\n")
-        log.flush()
-        code = subprocess.call(task.command, stdout=log, stderr=subprocess.STDOUT, cwd=REPO,
-                               env={**os.environ, **task.env})
+        log.write(f"$ {show(task.command)}\n" + (f"# {how}\n" if how else ""))
+    code = launch(task.command, task.env, task.log)
     finished, why = run_finished(folder)
     if code == 0 and finished:
         _mark(task, DONE, seconds=round(time.time() - started, 1))

@@ -1,0 +1,260 @@
+"""Time a zero-shot / text-only sweep through the sweep driver against the same runs done the published
+way: one fresh process per run that encodes its own test images and descriptions.
+
+The published code cannot ship with the project (its license, and each method there is its own modified
+copy of CLIP), so side (b) is the project's emulation of it: the same train.py runs, each a fresh
+``python train.py`` with ``MODEL.CACHE_DIR none`` (no feature cache: every run encodes its test images and
+its descriptions itself) and ``MODEL.FULL_TEXT_CONTEXT True`` (the text tower runs all 77 tokens instead of
+being trimmed to the longest prompt), one after the other. Training itself is the project's on both sides
+(the published training step is slower still; see the README), so the ratio here is a lower bound.
+
+Workload (defaults): 5 method settings x 3 seeds = 15 runs, zeroshot protocol (no training image), on a
+generated image tree with the class count and split sizes of a real dataset (FFA: 5 classes, 89 val and
+93 test images; training images are listed but not written, as text-only runs never read them), 224 px
+PNGs; backbone vit_b16 (open_clip ViT-B-16) with random weights (timing does not depend on the weights)
+drawn once and saved as a checkpoint file that every run loads (MODEL.BACKBONE.WEIGHTS), as runs load
+pretrained weights: `random` would draw other weights for every seed, and so other image features; fp32 on
+the CPU, each method's own config otherwise.
+
+    method setting              trainer               config            options
+    ZeroshotCLIP                ZeroshotCLIP          vit_b16
+    ZeroshotCLIP-ensemble       ZeroshotCLIP          ensemble_vit_b16
+    ZeroshotDescriptions        ZeroshotDescriptions  vit_b16
+    MedPromptCLIP               MedPromptCLIP         vit_b16           (mse loss, 30 epochs)
+    MedPromptCLIP-contrastive   MedPromptCLIP         vit_b16           TRAINER.MEDPROMPTCLIP.LOSS contrastive
+
+(a) sweep: ``python sweep.py zeroshot ...`` with default settings (warm executor, one job at a time), one
+    invocation per (config, options) group, 3 in all, with one feature cache, empty at the start;
+(b) published way: each of the same 15 train.py commands as a fresh process with the two options above.
+
+Each side is timed as whole processes (wall clock). The split sums the phases of every run's ``Time:``
+line (imports, backbone build, description encoding, training, image encoding, evaluation, other); what
+a side spent outside its runs' Time: lines is "outside runs" (sweep: the driver's start-up and warm
+interpreters, planning, polling, the results table; published: interpreter start before the run's clock).
+
+    python benchmarks/sweep.py [--out DIR] [--seeds 1 2 3] [--methods ...] [--dataset FFA] \\
+        [--test-images 93 --val-images 89 --image-size 224] [-- KEY VALUE ...  (options of every run)]
+
+Writes DIR/sweep_benchmark.json and DIR/sweep_benchmark.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import re
+import shutil
+import subprocess
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "tests"))  # tiny_data: the generated image tree
+
+from medprompt.atomic import write_json, write_text  # noqa: E402
+from medprompt.sweep.grid import Grid, expand  # noqa: E402
+from medprompt.timing import PHASES  # noqa: E402
+
+#: name -> (trainer, config name, options)
+SETTINGS = {
+    "ZeroshotCLIP": ("ZeroshotCLIP", "vit_b16", ()),
+    "ZeroshotCLIP-ensemble": ("ZeroshotCLIP", "ensemble_vit_b16", ()),
+    "ZeroshotDescriptions": ("ZeroshotDescriptions", "vit_b16", ()),
+    "MedPromptCLIP": ("MedPromptCLIP", "vit_b16", ()),
+    "MedPromptCLIP-contrastive": ("MedPromptCLIP", "vit_b16", ("TRAINER.MEDPROMPTCLIP.LOSS", "contrastive")),
+}
+#: what makes a train.py run the published way (see the module docstring)
+PUBLISHED_WAY = ("MODEL.CACHE_DIR", "none", "MODEL.FULL_TEXT_CONTEXT", "True")
+OUTSIDE = "outside runs"
+TIME_LINE = re.compile(r"^Time: ([\d.]+) s total = (.*)$", re.M)
+ENCODED = re.compile(r"Encoding \d+ test images")
+REUSED = re.compile(r"^Reused \d+ cached test image features", re.M)
+
+
+def groups(names: list[str]) -> list[tuple[str, tuple[str, ...], list[str]]]:
+    """(config, options, trainers) per sweep invocation: settings that share a config and options."""
+    found: dict[tuple, list[str]] = {}
+    for name in names:
+        trainer, config, opts = SETTINGS[name]
+        found.setdefault((config, opts), []).append(trainer)
+    return [(config, opts, trainers) for (config, opts), trainers in found.items()]
+
+
+def parse_time_line(text: str) -> dict[str, float] | None:
+    """{phase: seconds, 'total': seconds} of the last Time: line of a run's output, or None."""
+    lines = TIME_LINE.findall(text)
+    if not lines:
+        return None
+    total, parts = lines[-1]
+    phases = {"total": float(total)}
+    for part in parts.split(", "):
+        name, seconds, _unit = part.rsplit(" ", 2)
+        phases[name] = float(seconds)
+    return phases
+
+
+def run_record(log: Path) -> dict:
+    text = log.read_text(errors="replace")
+    return {"log": str(log), "time": parse_time_line(text), "encoded_test_images": bool(ENCODED.search(text)),
+            "reused_test_images": bool(REUSED.search(text))}
+
+
+def split_of(runs: list[dict], wall: float) -> dict[str, float]:
+    """Sum over runs of each Time: phase, plus the side's wall time outside the runs' clocks."""
+    split: dict[str, float] = defaultdict(float)
+    for run in runs:
+        for name, seconds in (run["time"] or {}).items():
+            if name != "total":
+                split[name] += seconds
+    order = [p for p in PHASES if p in split] + sorted(p for p in split if p not in PHASES and p != "other")
+    out = {name: round(split[name], 2) for name in order + ["other"] if name in split}
+    out[OUTSIDE] = round(wall - sum((r["time"] or {}).get("total", 0.0) for r in runs), 2)
+    return out
+
+
+def sweep_side(args, out: Path, extra: list[str]) -> dict:
+    """Every group through `python sweep.py zeroshot`, timed as whole processes."""
+    cache = out / "cache"
+    wall, runs, invocations = 0.0, [], []
+    for i, (config, opts, trainers) in enumerate(groups(args.methods)):
+        output = out / "sweep" / f"group{i}"
+        cmd = [sys.executable, str(REPO / "sweep.py"), "zeroshot", "--methods", *trainers, "--configs", config,
+               "--datasets", args.dataset, "--seeds", *map(str, args.seeds), "--data", str(args.data),
+               "--output", str(output), "--", "MODEL.CACHE_DIR", str(cache), *extra, *opts]
+        start = time.perf_counter()
+        proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True)
+        seconds = time.perf_counter() - start
+        (out / "sweep" / f"group{i}.out").write_text(proc.stdout + proc.stderr)
+        if proc.returncode != 0:
+            raise SystemExit(f"sweep group {i} failed (exit {proc.returncode}); see {out / 'sweep' / f'group{i}.out'}")
+        wall += seconds
+        logs = sorted((output / ".sweep" / "logs").glob("*.log"))
+        runs += [run_record(log) for log in logs]
+        invocations.append({"command": cmd, "seconds": round(seconds, 2), "runs": len(logs)})
+    return {"seconds": round(wall, 2), "runs": runs, "invocations": invocations, "split": split_of(runs, wall)}
+
+
+def published_side(args, out: Path, extra: list[str]) -> dict:
+    """The same runs, each a fresh `python train.py` the published way, one after the other."""
+    wall, runs = 0.0, []
+    logs = out / "published" / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    for i, (config, opts, trainers) in enumerate(groups(args.methods)):
+        grid = Grid("zeroshot", tuple(trainers), (config,), (args.dataset,), seeds=tuple(args.seeds),
+                    opts=(*extra, *opts))
+        for spec in expand(grid, out / "published" / f"group{i}"):
+            cmd = [*spec.command(args.data, sys.executable), *PUBLISHED_WAY]
+            log = logs / f"group{i}_{spec.key.trainer}_seed{spec.key.seed}.log"
+            start = time.perf_counter()
+            with open(log, "w") as handle:
+                code = subprocess.call(cmd, cwd=REPO, stdout=handle, stderr=subprocess.STDOUT)
+            wall += time.perf_counter() - start
+            if code != 0:
+                raise SystemExit(f"published-way run failed (exit {code}); see {log}")
+            runs.append({**run_record(log), "seconds": round(time.perf_counter() - start, 2)})
+    return {"seconds": round(wall, 2), "runs": runs, "split": split_of(runs, wall), "options": list(PUBLISHED_WAY)}
+
+
+def make_data(args, out: Path) -> Path:
+    import tiny_data
+
+    root = out / "data"
+    counts = {"train": args.train_images, "val": args.val_images, "test": args.test_images}
+    tiny_data.write_tiny_dataset(root, args.dataset, size=args.image_size, with_train_images=False, counts=counts)
+    return root
+
+
+def fixed_random_weights(out: Path) -> Path:
+    """A checkpoint of vit_b16's architecture with random weights (seed 0), the same for every run."""
+    import torch
+
+    from medprompt.backbones import load_backbone
+
+    path = out / "weights" / "vit_b16_random_seed0.pt"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    torch.manual_seed(0)
+    torch.save(load_backbone("vit-b16", "random").model.state_dict(), path)
+    return path
+
+
+def markdown(result: dict) -> str:
+    a, b = result["sweep"], result["published"]
+    phases = list(dict.fromkeys([*a["split"], *b["split"]]))
+    rows = [f"| {name} | {a['split'].get(name, 0.0):.1f} | {b['split'].get(name, 0.0):.1f} |" for name in phases]
+    w = result["workload"]
+    return "\n".join([
+        f"# Sweep benchmark ({result['when']})", "",
+        f"{len(w['methods'])} method settings x {len(w['seeds'])} seeds = {len(a['runs'])} runs on {w['dataset']} "
+        f"({w['test_images']} test images, {w['image_size']} px), torch threads {w['threads']}, options "
+        f"{' '.join(w['options']) or '(none)'}; "
+        f"{result['machine']}.", "",
+        f"- (a) sweep driver: **{a['seconds']:.1f} s** ({len(a['invocations'])} invocations); runs that encoded "
+        f"test images: {sum(r['encoded_test_images'] for r in a['runs'])} of {len(a['runs'])}",
+        f"- (b) published way (emulated: {' '.join(b['options'])}): **{b['seconds']:.1f} s**; runs that encoded "
+        f"test images: {sum(r['encoded_test_images'] for r in b['runs'])} of {len(b['runs'])}",
+        f"- ratio (b)/(a): **{result['ratio']:.2f}x**", "",
+        "| seconds, summed over runs | (a) sweep | (b) published way |", "|---|---:|---:|", *rows,
+        f"| **total** | **{a['seconds']:.1f}** | **{b['seconds']:.1f}** |", "",
+    ])
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    cut = argv.index("--") if "--" in argv else len(argv)
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--out", type=Path, default=REPO / "output-benchmarks" / "sweep")
+    p.add_argument("--methods", nargs="+", default=list(SETTINGS), choices=list(SETTINGS))
+    p.add_argument("--seeds", nargs="+", type=int, default=[1, 2, 3])
+    p.add_argument("--dataset", default="FFA")
+    # FFA's test split has 93 images; a smaller --test-images keeps the benchmark short on a busy CPU
+    p.add_argument("--data", type=Path, help="an existing data root (default: generate one under --out)")
+    p.add_argument("--test-images", type=int, default=93)
+    p.add_argument("--val-images", type=int, default=89)
+    p.add_argument("--train-images", type=int, default=418)
+    p.add_argument("--image-size", type=int, default=224)
+    p.add_argument("--weights", default="fixed-random",
+                   help="fixed-random (default): one random-weight vit_b16 checkpoint for every run; none: add "
+                        "no MODEL.BACKBONE.WEIGHTS (the options after -- name the backbone)")
+    p.add_argument("--threads", type=int, default=0,
+                   help="torch threads of every run on both sides (OMP_NUM_THREADS); 0: torch's default")
+    p.add_argument("--sides", nargs="+", default=["sweep", "published"], choices=["sweep", "published"])
+    args = p.parse_args(argv[:cut])
+    if args.threads:  # read by every process both sides start (the sweep's warm interpreters too)
+        os.environ["OMP_NUM_THREADS"] = os.environ["MKL_NUM_THREADS"] = str(args.threads)
+    out = args.out
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir(parents=True)
+    weights = [] if args.weights == "none" else ["MODEL.BACKBONE.WEIGHTS", str(fixed_random_weights(out))]
+    extra = [*weights, *argv[cut + 1:]]  # the runs' options (the caller's last: they win in train.py)
+    args.data = args.data or make_data(args, out)
+    result = {"when": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+              "script": "benchmarks/sweep.py", "argv": argv,
+              "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
+                         f"Python {platform.python_version()}",
+              "workload": {"methods": args.methods, "seeds": args.seeds, "dataset": args.dataset,
+                           "test_images": args.test_images, "val_images": args.val_images,
+                           "image_size": args.image_size, "threads": args.threads or "default",
+                           "options": extra}}
+    for side in args.sides:
+        print(f"Timing the {side} side ...", flush=True)
+        result[side] = (sweep_side if side == "sweep" else published_side)(args, out, extra)
+        print(f"  {result[side]['seconds']:.1f} s, split {result[side]['split']}", flush=True)
+    if "sweep" in result and "published" in result:
+        result["ratio"] = round(result["published"]["seconds"] / result["sweep"]["seconds"], 3)
+        write_text(out / "sweep_benchmark.md", markdown(result))
+        print(markdown(result))
+    write_json(out / "sweep_benchmark.json", result)
+    print(f"Wrote {out / 'sweep_benchmark.json'}")
+    return 0
+
+
+if __name__ == "__main__":
+    from medprompt.cli import run_main
+
+    run_main(main, "benchmarks/sweep.py")

@@ -1,0 +1,47 @@
+"""benchmarks/sweep.py in a reduced form (one repetition, tiny backbone, tiny tree), so it cannot rot: both
+sides finish, every run has its time split, the sweep encodes the test images once and forks its runs
+warm, and the published way's emulation encodes them in every run over the full text context."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+from e2e import REPO, needs_dassl
+
+from medprompt.timing import PHASES
+
+METHODS = ("ZeroshotCLIP", "MedPromptCLIP")  # one fresh process each on side (b): kept to two
+
+
+def test_reduced_sweep_benchmark(native_dir, tmp_path):
+    needs_dassl()
+    out = tmp_path / "bench"
+    cmd = [sys.executable, "benchmarks/sweep.py", "--out", str(out), "--seeds", "1", "--methods", *METHODS,
+           "--weights", "none", "--test-images", "10", "--val-images", "5", "--train-images", "5",
+           "--image-size", "32", "--",
+           "MODEL.BACKBONE.NAME", f"local-dir:{native_dir}", "INPUT.SIZE", "(32,32)",
+           "OPTIM.MAX_EPOCH", "1", "OPTIM.WARMUP_EPOCH", "0", "DATALOADER.NUM_WORKERS", "0"]
+    proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=600,
+                          env={**os.environ, "HF_HUB_OFFLINE": "1"})
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    result = json.loads((out / "sweep_benchmark.json").read_text())
+    sweep, published = result["sweep"], result["published"]
+    for side in (sweep, published):
+        assert len(side["runs"]) == len(METHODS) and all(run["time"] for run in side["runs"])
+        assert set(PHASES) <= set(side["split"]) and "outside runs" in side["split"]
+    assert result["ratio"] == round(published["seconds"] / sweep["seconds"], 3)
+    # the sweep encodes the test images in one run and the others read the cache; the emulation of the
+    # published way encodes them in every run and never reads a cache
+    assert [r["encoded_test_images"] for r in sweep["runs"]].count(True) == 1
+    assert [r["reused_test_images"] for r in sweep["runs"]].count(True) == len(METHODS) - 1
+    assert all(r["encoded_test_images"] and not r["reused_test_images"] for r in published["runs"])
+    logs = {side: [open(r["log"]).read() for r in data["runs"]] for side, data in (("a", sweep), ("b", published))}
+    assert all("Text encoder: full 77-token context" in log for log in logs["b"])
+    assert not any("Text encoder: full" in log for log in logs["a"])
+    # the sweep's runs are forked from its warm interpreter: they import nothing, fresh processes do
+    assert all("# forked from the sweep's warm interpreter" in log for log in logs["a"])
+    assert sweep["split"]["imports"] < 0.2 * published["split"]["imports"]
+    assert "ratio (b)/(a)" in (out / "sweep_benchmark.md").read_text()
