@@ -44,10 +44,21 @@ INFORMATION_PP = 5.0
 NAME_TEMPLATE = "a photo of a {}."  # ZeroshotCLIP's default template
 
 
+def _tokens(tokenizer, texts: list[str]) -> torch.Tensor:
+    """Token ids; an HF tokenizer pads only to the batch's longest text (the tower masks padding, so the
+    features are those of the full-length ids, at a fraction of the cost)."""
+    hf = getattr(tokenizer, "tokenizer", None)
+    if hf is None:
+        return tokenizer(texts)
+    return hf(texts, padding="longest", truncation=True, max_length=tokenizer.context_length,
+              return_tensors="pt").input_ids
+
+
 @torch.no_grad()
 def _encode(backbone, texts: list[str], batch: int = 256) -> torch.Tensor:
     model, tok = backbone.model, backbone.tokenizer
-    return torch.cat([model.encode_text(tok(texts[i:i + batch]), normalize=True) for i in range(0, len(texts), batch)])
+    return torch.cat([model.encode_text(_tokens(tok, texts[i:i + batch]), normalize=True)
+                      for i in range(0, len(texts), batch)])
 
 
 def _per_class(backbone, per_class: list[list[str]]) -> torch.Tensor:
