@@ -12,7 +12,6 @@ from medprompt.data.loader import LoadOptions, load_dataset
 from medprompt.data.specs import get_spec, synthetic_descriptions
 from medprompt.descriptions import load_descriptions, match_descriptions
 from medprompt.synthetic.attributes import (
-    ATTRIBUTE_VALUES,
     DISEASES,
     MODALITIES,
     NUM_CLASSES,

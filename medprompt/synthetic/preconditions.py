@@ -24,7 +24,6 @@ classes an eponym, whose name says nothing: the name information of a 24-class m
 from __future__ import annotations
 
 import argparse
-import json
 import time
 from pathlib import Path
 
@@ -149,16 +148,23 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--n-test", type=int, default=WorldSettings.n_test, help="test images per class")
     p.add_argument("--backbone", default="synth-clip")
     p.add_argument("--out", default="", help="write <out>.json and <out>.md")
+    p.add_argument("--identity-text-head", action="store_true",
+                   help="control: replace the trained text head by the identity (MiniLM's own space, no corpus)")
     args = p.parse_args(argv)
     torch.manual_seed(0)
     backbone = load_backbone(args.backbone)
+    if args.identity_text_head:
+        head = backbone.model.text.proj
+        with torch.no_grad():
+            head.weight.copy_(torch.eye(head.weight.shape[0], head.weight.shape[1]))
     started = time.time()
     results = [measure_world(backbone, s, args.n_test) for s in args.seeds]
-    text = markdown(results, args.backbone)
+    text = markdown(results, args.backbone + (" with an identity text head" if args.identity_text_head else ""))
     print(text)
     if args.out:
         record = {"written_by": "python -m medprompt.synthetic.preconditions", "backbone": args.backbone,
-                  "backbone_digest": backbone.digest, "thresholds_pp": {"gap": GAP_PP, "information": INFORMATION_PP},
+                  "backbone_digest": backbone.digest,
+                  "identity_text_head": args.identity_text_head, "thresholds_pp": {"gap": GAP_PP, "information": INFORMATION_PP},
                   "name_template": NAME_TEMPLATE, "seconds": round(time.time() - started, 1),
                   "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "results": results}
         write_json(Path(args.out + ".json"), record, indent=2)
