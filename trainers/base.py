@@ -30,6 +30,7 @@ from torch import nn
 from medprompt import checkpoints
 from medprompt.backbones import load_backbone
 from medprompt.descriptions import match_descriptions, truncate_to_context
+from medprompt.data.specs import synthetic_descriptions
 from medprompt.errors import CheckpointError
 from medprompt.feature_cache import DEFAULT_DIR, FeatureCache, content_key, file_id
 from medprompt.image_features import encode_loader, loader_settings
@@ -375,10 +376,15 @@ class PromptTrainerBase(TrainerX):
         return super().get_current_lr(names) if self.get_model_names() else 0.0
 
 
-def resolve_description_file(path: str, dataset_name: str, subdir: str = "") -> str:
-    """An explicit path, else llm_descriptions/[subdir/]<dataset>.json beside this project."""
+def resolve_description_file(path: str, dataset_name: str, subdir: str = "", data_root: str = "") -> str:
+    """An explicit path, else the descriptions a written synthetic world keeps beside its dataset under
+    `data_root` (its classes depend on its seed), else llm_descriptions/[subdir/]<dataset>.json beside this project."""
     if path:
         return path
+    if data_root and not subdir:
+        beside = synthetic_descriptions(dataset_name, data_root)
+        if beside is not None:
+            return beside
     root = osp.dirname(osp.dirname(osp.abspath(__file__)))
     return osp.join(root, "llm_descriptions", subdir, f"{dataset_name}.json")
 

@@ -36,7 +36,7 @@ class BiomedCoOp(CoOp):
     def build_learner(self):
         learner = super().build_learner()
         o = self.opts
-        path = resolve_description_file(o.DESCRIPTIONS, self.cfg.DATASET.NAME)
+        path = resolve_description_file(o.DESCRIPTIONS, self.cfg.DATASET.NAME, data_root=self.cfg.DATASET.ROOT)
         per_class = [texts[: int(o.N_PROMPTS)] for texts in self.match_class_texts(load_descriptions(path), path)]
         short = {name: len(texts) for name, texts in zip(self.classnames, per_class) if len(texts) < o.N_PROMPTS}
         if short:

@@ -82,7 +82,7 @@ class MedPromptCLIP(PromptTrainerBase):
     def training_classes(self) -> tuple[list[str], list[list[str]]]:
         """The dataset's (possibly base-only) classes with their descriptions, plus, when asked, the
         description file's classes that are not classes of this dataset at all."""
-        path = resolve_description_file(self.opts.DESCRIPTIONS, self.cfg.DATASET.NAME)
+        path = resolve_description_file(self.opts.DESCRIPTIONS, self.cfg.DATASET.NAME, data_root=self.cfg.DATASET.ROOT)
         descriptions = load_descriptions(path)
         spec = getattr(self.dataset, "spec", None)
         names = self.classnames

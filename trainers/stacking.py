@@ -116,7 +116,8 @@ class StackingMixin:
     def _description_loss(self) -> tuple[Tensor, TextPairLoss]:
         """(class index per description, the text loss over the frozen description features), made once."""
         if getattr(self, "_stack_loss", None) is None:
-            path = resolve_description_file(self.stacking.DESCRIPTIONS, self.cfg.DATASET.NAME)
+            path = resolve_description_file(self.stacking.DESCRIPTIONS, self.cfg.DATASET.NAME,
+                                            data_root=self.cfg.DATASET.ROOT)
             per_class = self.match_class_texts(load_descriptions(path), source=path)
             class_ids = torch.tensor([c for c, texts in enumerate(per_class) for _ in texts], device=self.device)
             texts = [t for texts in per_class for t in texts]

@@ -61,7 +61,8 @@ class ZeroshotDescriptions(ZeroshotBase):
         if opts.AGGREGATION not in AGGREGATIONS:
             raise ConfigError(f"TRAINER.ZEROSHOT.AGGREGATION must be one of {AGGREGATIONS}, got {opts.AGGREGATION!r}")
         attributes = opts.AGGREGATION == "attributes"
-        path = resolve_description_file(opts.DESCRIPTIONS, self.cfg.DATASET.NAME, "attributes" if attributes else "")
+        path = resolve_description_file(opts.DESCRIPTIONS, self.cfg.DATASET.NAME, "attributes" if attributes else "",
+                                        data_root=self.cfg.DATASET.ROOT)
         if attributes:
             per_class = self.match_class_texts(load_attributes(path), source=path)
             per_class = render_all(self.classnames, per_class, list(opts.ATTRIBUTE_TEMPLATES), self.modality, path)

@@ -21,7 +21,7 @@ from medprompt.data.folders import build_split_from_folders
 from medprompt.data.images import missing_images, unreadable_images
 from medprompt.atomic import write_json as write_json_atomic
 from medprompt.data.layout import configured_split_file, find_split_file, split_candidates
-from medprompt.data.specs import DatasetSpec
+from medprompt.data.specs import DatasetSpec, spec_for_root
 from medprompt.data.splits import Item, base_new_labels, few_shot, read_split, short_classes, subsample_classes
 
 
@@ -124,6 +124,7 @@ def load_dataset(
     spec: DatasetSpec, root: str | os.PathLike[str], options: LoadOptions = LoadOptions(), log=print
 ) -> LoadedDataset:
     """Load `spec` from `root` as configured by `options` (see the module docstring for the steps)."""
+    spec = spec_for_root(spec, root)
     dataset_dir, image_dir = resolve_dirs(spec, root)
     split_path = locate_split(spec, root, options, log=log)
     splits = read_split(split_path, spec, image_dir, log=log)

@@ -629,22 +629,39 @@ _SPECS = [
 
 
 
-def _synthetic_specs() -> list[DatasetSpec]:
-    """One dataset per modality of the synthetic world, from its attribute table (no images needed)."""
+def synthetic_spec(dataset: str, world_seed: int = 0) -> DatasetSpec:
+    """The spec of one modality's dataset of the synthetic world of `world_seed` (no images needed)."""
     from medprompt.synthetic.attributes import MODALITIES, diseases_of
     from medprompt.synthetic.world import class_folder
 
-    return [
-        _spec(
-            m.dataset,
-            _S,
-            f"synthetic {m.words}s drawn by medprompt.synthetic (python -m medprompt.synthetic.world)",
-            m.words,
-            tuple(class_folder(d.name) for d in diseases_of(m.key)),
-            note="generated, not downloaded: classes are visual attribute patterns (see docs/DEMO.md)",
-        )
-        for m in MODALITIES
-    ]
+    m = next(m for m in MODALITIES if m.dataset == dataset)
+    return _spec(
+        m.dataset,
+        _S,
+        f"synthetic {m.words}s drawn by medprompt.synthetic (python -m medprompt.synthetic.world)",
+        m.words,
+        tuple(class_folder(d.name) for d in diseases_of(m.key, world_seed)),
+        note="generated, not downloaded: classes are visual attribute patterns with word-part or eponym names "
+             "(see docs/WORLD.md); registered with world seed 0's classes, a written world's seed is read "
+             "from <root>/world.json",
+    )
+
+
+def _synthetic_specs() -> list[DatasetSpec]:
+    """One dataset per modality of the synthetic world of seed 0."""
+    from medprompt.synthetic.attributes import MODALITIES
+
+    return [synthetic_spec(m.dataset) for m in MODALITIES]
+
+
+def spec_for_root(spec: DatasetSpec, root: str | os.PathLike[str]) -> DatasetSpec:
+    """`spec`, or for a synthetic dataset the spec of the world written in `root` (its seed chooses the classes)."""
+    if spec.source != _S:
+        return spec
+    from medprompt.synthetic.world import world_seed_of
+
+    seed = world_seed_of(root) if str(root) else None
+    return spec if seed in (None, 0) else synthetic_spec(spec.name, seed)
 
 
 _SPECS += _synthetic_specs()
@@ -659,3 +676,15 @@ def get_spec(name: str) -> DatasetSpec:
     except KeyError:
         close = closest_names(name, list(DATASET_SPECS))
         raise KeyError(f"unknown dataset {name!r}; closest: {close}; all: {sorted(DATASET_SPECS)}") from None
+
+
+def synthetic_descriptions(dataset: str, root: str | os.PathLike[str]) -> str | None:
+    """The description file a synthetic world written in `root` keeps beside `dataset`; None for any other
+    dataset or when there is none."""
+    spec = DATASET_SPECS.get(dataset)
+    if spec is None or spec.source != _S or not str(root):
+        return None
+    from medprompt.synthetic.world import descriptions_beside
+
+    path = descriptions_beside(root, spec.folder)
+    return None if path is None else str(path)

@@ -8,17 +8,21 @@ sentence, as plain-words findings do.
 
 from __future__ import annotations
 
+import string
+
 import numpy as np
 
-from medprompt.synthetic.attributes import MODALITY_BY_KEY, Attributes, Disease
+from medprompt.synthetic.attributes import ATTRIBUTE_VALUES, MODALITY_BY_KEY, Attributes, Disease
+from medprompt.synthetic.lexicon import decode_name
 
 SHAPE_WORDS = {"round": "round", "irregular": "irregular", "ring": "ring-shaped", "streak": "streak-like"}
 TEXTURE_WORDS = {"smooth": "smooth", "speckled": "speckled", "striped": "striped", "mottled": "mottled"}
 COLOUR_WORDS = {"red": "red", "brown": "brown", "black": "dark", "yellow": "yellow", "white": "white"}
 COUNT_WORDS = {"single": "a single", "few": "a few", "many": "many"}
 #: what a lesion is called on each modality: (singular, plural)
-NOUNS = {"derm": ("patch", "patches"), "fundus": ("spot", "spots"), "xray": ("opacity", "opacities")}
-SURFACES = {"derm": "skin", "fundus": "retina", "xray": "lung fields"}
+NOUNS = {"derm": ("patch", "patches"), "fundus": ("spot", "spots"), "xray": ("opacity", "opacities"),
+         "endo": ("lesion", "lesions")}
+SURFACES = {"derm": "skin", "fundus": "retina", "xray": "lung fields", "endo": "mucosa"}
 
 CAPTION_FRAMES = (
     "a {modality} showing {count} {size} {colour} {shape} {noun} with {texture} texture and {border} borders",
@@ -81,4 +85,35 @@ def class_descriptions(disease: Disease) -> list[str]:
     w.update(noun1=NOUNS[disease.modality][0], are="is" if one else "are", look="looks" if one else "look")
     sentences = [frame.format(**w) for frames in SINGLE_FRAMES.values() for frame in frames]
     sentences += [frame.format(**w) for frame in JOINT_FRAMES]
+    return [s[0].upper() + s[1:] for s in sentences]
+
+
+#: frame fields that name no attribute
+_FREE_FIELDS = {"modality", "noun", "noun1", "surface", "are", "look"}
+#: what a name that says nothing gives (an eponym)
+NOTHING_FRAMES = ("The {modality} shows a finding on the {surface}.", "A finding in a {modality}.")
+
+
+def _fields(frame: str) -> set[str]:
+    return {f for _, f, _, _ in string.Formatter().parse(frame) if f}
+
+
+def name_descriptions(modality: str, name: str) -> list[str]:
+    """Plain-words findings of only what a class name's word parts say (medprompt.synthetic.lexicon).
+
+    The frames of `class_descriptions` whose attributes the name states; an eponym, which states
+    nothing, gets NOTHING_FRAMES. This is the "name information" classifier: untrained, and as good as
+    a perfect reader of the word parts could be.
+    """
+    said = decode_name(name)
+    known = dict.fromkeys(ATTRIBUTE_VALUES, "")
+    known.update(said)
+    w = {k: v for k, v in words(modality, Attributes(**{k: v or ATTRIBUTE_VALUES[k][0] for k, v in known.items()})).items()}
+    one = said.get("count") == "single"
+    w.update(noun=NOUNS[modality][0 if one else 1], noun1=NOUNS[modality][0], are="is" if one else "are",
+             look="looks" if one else "look")
+    frames = [f for key, fs in SINGLE_FRAMES.items() if key in said for f in fs]
+    frames += [f for f in JOINT_FRAMES if _fields(f) - _FREE_FIELDS <= set(said)]
+    frames = frames or list(NOTHING_FRAMES)
+    sentences = [f.format(**w) for f in frames]
     return [s[0].upper() + s[1:] for s in sentences]

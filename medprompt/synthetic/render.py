@@ -1,8 +1,9 @@
 """Procedural drawing of synthetic medical-like images from an attribute tuple (numpy only, no assets).
 
 Each modality has its own background: skin seen through a dermoscope (beige with a dark circular
-vignette), a fundus photograph (orange-red disc on black with branching vessels and a bright optic disc)
-and a chest radiograph (grey lung fields between bright ribs). Lesions are drawn on it as soft masks whose
+vignette), a fundus photograph (orange-red disc on black with branching vessels and a bright optic disc),
+a chest radiograph (grey lung fields between bright ribs) and an endoscopy image (pink mucosa in a
+dark lumen-shaped frame with mucosal folds and specular highlights). Lesions are drawn on it as soft masks whose
 shape, edge, fill texture, colour, size and number follow the attributes; position, scale, colour and
 background vary at random, so one class gives many different images.
 """
@@ -22,6 +23,8 @@ PALETTES: dict[str, dict[str, tuple[float, float, float]]] = {
     "fundus": {"red": (0.45, 0.03, 0.03), "yellow": (0.98, 0.88, 0.35), "white": (0.98, 0.97, 0.92),
                "black": (0.12, 0.06, 0.05)},
     "xray": {"white": (0.95, 0.95, 0.95), "black": (0.03, 0.03, 0.03)},
+    "endo": {"brown": (0.40, 0.22, 0.10), "black": (0.08, 0.05, 0.06), "yellow": (0.95, 0.85, 0.35),
+             "white": (0.97, 0.97, 0.95)},
 }
 RADIUS = {"small": (0.045, 0.06), "large": (0.17, 0.22)}  # fraction of the image width
 COUNT = {"single": (1, 1), "few": (2, 3), "many": (7, 12)}
@@ -83,6 +86,22 @@ def background(modality: str, rng: np.random.Generator, size: int = IMAGE_SIZE) 
         img = img + 0.10 * ribs * lungs
         img = np.repeat(img[..., None], 3, axis=2)
         allowed = lungs > 0.45
+    elif modality == "endo":
+        mucosa = np.array([0.88, 0.50, 0.50]) + rng.uniform(-0.05, 0.05, 3)
+        # folds: soft concentric bands around an off-centre lumen
+        lx, ly = 0.5 + rng.uniform(-0.15, 0.15, 2)
+        d = np.hypot(x - lx, y - ly)
+        folds = 0.5 + 0.5 * np.cos(2 * np.pi * d * 4.0 + rng.uniform(0, 2 * np.pi))
+        img = mucosa[None, None, :] * (0.85 + 0.1 * folds[..., None] + 0.1 * noise[..., None])
+        lumen = np.clip(1 - d / 0.09, 0, 1)[..., None]
+        img = img * (1 - 0.8 * lumen)
+        for _ in range(3):  # specular highlights
+            hx, hy = rng.uniform(0.2, 0.8, 2)
+            img = img + 0.5 * np.exp(-((x - hx) ** 2 + (y - hy) ** 2) / 0.0006)[..., None]
+        # an octagonal scope frame
+        frame = np.maximum(np.abs(x - 0.5), np.abs(y - 0.5)) * 0.75 + (np.abs(x - 0.5) + np.abs(y - 0.5)) * 0.5
+        img = img * (frame < 0.48)[..., None]
+        allowed = (frame < 0.4) & (d > 0.12)
     else:
         raise KeyError(f"unknown synthetic modality {modality!r}")
     return np.clip(img, 0, 1).astype(np.float32), allowed

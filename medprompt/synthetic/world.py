@@ -1,10 +1,14 @@
 """Write the synthetic medical world to disk as ordinary datasets in the CoOp split format.
 
-One dataset per modality (SynthDerm, SynthFundus, SynthXray), so a held-out modality is a held-out
-dataset. Layout: ``<root>/<Dataset>/<class_folder>/<split>_<i>.png`` and ``<root>/<Dataset>/split_<Dataset>.json``
-(``{"train"|"val"|"test": [[relative path, label, class name], ...]}``). Every image comes from its own
-random generator seeded by (seed, modality, class, split, index), so the world is a pure function of the
-seed and the sizes; `world.json` records both and a digest of everything written.
+One dataset per modality (SynthDerm, SynthFundus, SynthXray, SynthEndo), so a held-out modality is a
+held-out dataset. Layout: ``<root>/<Dataset>/<class_folder>/<split>_<i>.png``,
+``<root>/<Dataset>/split_<Dataset>.json`` (``{"train"|"val"|"test": [[relative path, label, class name], ...]}``)
+and ``<root>/<Dataset>/descriptions.json`` (+ provenance), the class descriptions of this world, which
+the description-reading methods take before llm_descriptions/ (whose Synth* files are world seed 0's).
+The seed chooses the classes (attribute rows and names, medprompt.synthetic.attributes.world_diseases)
+and every image, which comes from its own random generator seeded by (seed, modality, class, split,
+index), so the world is a pure function of the seed and the sizes; `world.json` records both, the class
+names and a digest of everything written.
 
     python -m medprompt.synthetic.world --root data/synthetic --seed 0
 """
@@ -30,17 +34,19 @@ from medprompt.synthetic.attributes import (
     Attributes,
     diseases_of,
 )
+from medprompt.synthetic.describe import write_descriptions
 from medprompt.synthetic.render import IMAGE_SIZE, render
 
 SPLITS = ("train", "val", "test")
 MARKER = "world.json"
+DESCRIPTIONS = "descriptions.json"  # beside each dataset's split file
 
 
 @dataclass(frozen=True)
 class WorldSettings:
     """Everything the written world depends on."""
 
-    seed: int = 0
+    seed: int = 0  # the world seed: classes, names and images
     n_train: int = 32  # images per class
     n_val: int = 8
     n_test: int = 40
@@ -63,7 +69,7 @@ def image_rng(seed: int, *parts: int) -> np.random.Generator:
 def dataset_images(settings: WorldSettings, modality_index: int):
     """Yield (split, relative path, label, class name, uint8 image) of one modality's dataset."""
     modality = MODALITIES[modality_index]
-    for label, disease in enumerate(diseases_of(modality.key)):
+    for label, disease in enumerate(diseases_of(modality.key, settings.seed)):
         for split_index, split in enumerate(SPLITS):
             for i in range(settings.count(split)):
                 rng = image_rng(settings.seed, modality_index, label, split_index, i)
@@ -96,6 +102,8 @@ def write_dataset(root: Path, settings: WorldSettings, modality_index: int) -> s
     text = json.dumps(split, indent=1)
     h.update(text.encode())
     (tmp / f"split_{name}.json").write_text(text)
+    write_descriptions(tmp / DESCRIPTIONS, name, settings.seed)
+    h.update((tmp / DESCRIPTIONS).read_bytes())
     final = root / name
     if final.exists():
         shutil.rmtree(final)
@@ -113,13 +121,26 @@ def write_world(root: str | os.PathLike, settings: WorldSettings = WorldSettings
     """Write every modality's dataset under `root` unless the same world is already there."""
     root = Path(root)
     marker = read_marker(root)
-    if marker and marker.get("settings") == asdict(settings) and not force:
+    classes = {m.dataset: [d.name for d in diseases_of(m.key, settings.seed)] for m in MODALITIES}
+    if marker and marker.get("settings") == asdict(settings) and marker.get("classes") == classes and not force:
         return marker
     root.mkdir(parents=True, exist_ok=True)
     digests = {m.dataset: write_dataset(root, settings, i) for i, m in enumerate(MODALITIES)}
-    marker = {"settings": asdict(settings), "digests": digests}
+    marker = {"settings": asdict(settings), "digests": digests, "classes": classes}
     write_json(root / MARKER, marker, indent=2)
     return marker
+
+
+def world_seed_of(root: str | os.PathLike) -> int | None:
+    """The world seed of the world written in `root`, or None when there is none."""
+    marker = read_marker(root)
+    return None if marker is None else int(marker["settings"]["seed"])
+
+
+def descriptions_beside(root: str | os.PathLike, dataset: str) -> Path | None:
+    """The description file a written world keeps beside `dataset`, or None."""
+    path = Path(root).expanduser() / dataset / DESCRIPTIONS
+    return path if path.is_file() else None
 
 
 def random_attributes(modality_key: str, rng: np.random.Generator) -> Attributes:
