@@ -43,7 +43,7 @@ from medprompt.results.plots import plot_tables  # noqa: E402
 from medprompt.results.render import render  # noqa: E402
 from medprompt.results.runs import run_finished  # noqa: E402
 from medprompt.sweep.executors import SlurmSettings, executor_for  # noqa: E402
-from medprompt.sweep.task import DONE, FAILED, RUNNING, Task, read_marker, task_state  # noqa: E402
+from medprompt.sweep.task import DONE, FAILED, QUEUED, RUNNING, Task, read_marker, task_state  # noqa: E402
 from medprompt.synthetic.world import WorldSettings, write_world  # noqa: E402
 
 WIDTH = 120  # columns of the printed tables
@@ -114,7 +114,8 @@ def follow(todo: list[Task], executor, plan: DemoPlan, poll: float) -> dict[str,
 
     try:
         while True:
-            found = {t.folder: task_state(t) for t in todo}
+            # no marker yet: queued (a finished folder that is to run again must not read as done)
+            found = {t.folder: task_state(t) if read_marker(t) else (QUEUED, "") for t in todo}
             permanent, running = [], {}
             for i, task in enumerate(todo):
                 state, reason = found[task.folder]
