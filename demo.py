@@ -1,180 +1,195 @@
 """The project's mechanism on a laptop CPU: the synthetic medical world and its tiny CLIP.
 
-    python demo.py             # full demo (world of 80 images per class; see docs/DEMO.md for timings)
-    python demo.py --quick     # shortened run (fewer images and epochs), used by the tests
+    python demo.py                       # one world (seed 0); see docs/DEMO.md for its time
+    python demo.py --world-seeds 0 1 2   # three worlds: the tables give mean ± std over them
+    python demo.py --quick               # tiny world, 4 shots, 2 epochs: a smoke test (tests/test_demo.py)
 
-1. Writes the synthetic world (medprompt.synthetic) into --data, unless the same world is already there.
-2. Runs train.py, one subprocess per run, for ZeroshotCLIP (class names), ZeroshotDescriptions (CuPL),
-   MedPromptCLIP (text-only), CoOp (16 shots) and MedPromptCLIP_CoOp (CoOp started from the MedPromptCLIP
-   prompts), all on the shipped tiny CLIP with the config synth (configs/backbones/synth.yaml under each method's
-   yaml and its synth overlay where it has one):
-   trained on the base classes of the training modality, evaluated on its new classes and, with no
-   further training, on every class of each held-out modality. Finished runs are skipped.
-   Output tree: <output>/base2new/{train_base,test_new}/<dataset>/shots_<K>/<Trainer>/synth/seed<S>/ and
-   <output>/heldout_modality/<dataset>/shots_<K>/<Trainer>/synth/seed<S>/.
-3. Prints the comparison table (parse_results.py; one method per row, to fit 120 columns), writes the full
-   table to <output>/comparison.txt and its plots to <output>/comparison-*.png, and prints how much of the
-   gap between class-name and description zero-shot each trained method closes.
+1. Writes the synthetic world of each world seed S (medprompt.synthetic) into <data>/world<S>, unless the
+   same world is already there.
+2. Runs train.py for ZeroshotCLIP (class names), ZeroshotDescriptions (CuPL), MedPromptCLIP with its
+   upstream settings and with its new option (MedPromptCLIP/centered: the centered text loss, chosen before
+   any run; configs/methods/MedPromptCLIP/centered.yaml says why), CoOp and MedPromptCLIP_CoOp (CoOp
+   started from the upstream MedPromptCLIP prompts), all on the shipped tiny CLIP (config names `synth`
+   and `centered_synth`): trained on the base classes of the training modality, evaluated on its new
+   classes and, with no further training, on every class of each held-out modality. Datasets and classes
+   come from the world (medprompt/demo/plan.py). Runs go through the sweep's executor (one fresh
+   interpreter per run; --jobs at a time); a line per running run shows its method, dataset, epoch and eta.
+   Finished runs are skipped. Output tree: <output>/base2new/{train_base,test_new}/<dataset>/shots_<K>/
+   <Trainer>/<config>/seed<S>/ and <output>/heldout_modality/<dataset>/..., logs in <output>/.sweep/logs/.
+3. Prints the comparison tables (one method per row, to fit 120 columns; mean ± std over the world seeds),
+   writes the full tables to <output>/comparison.txt and plots to <output>/comparison-*.png, and prints
+   how much of the gap between class-name and description zero-shot each trained method closes.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
-import subprocess
 import sys
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent
 sys.path.insert(0, str(REPO))
 
+from medprompt.atomic import write_text  # noqa: E402
 from medprompt.cli import run_main  # noqa: E402
-from medprompt.results import read_tree  # noqa: E402
-from medprompt.results.runs import clear_unfinished, run_finished  # noqa: E402
-from medprompt.sweep.grid import STACKED_ON, train_command  # noqa: E402
-from medprompt.sweep.layout import RunKey, run_dir as layout_dir  # noqa: E402
+from medprompt.demo.plan import (METHOD_NAMES, METHODS, DemoPlan, method_of, modality_datasets,  # noqa: E402
+                                 part_of, tasks)
+from medprompt.demo.progress import LiveLines, phase_of, read_tail, time_split  # noqa: E402
+from medprompt.demo.report import demo_tables, gap_table  # noqa: E402
+from medprompt.results.plots import plot_tables  # noqa: E402
+from medprompt.results.render import render  # noqa: E402
+from medprompt.results.runs import run_finished  # noqa: E402
+from medprompt.sweep.executors import SlurmSettings, executor_for  # noqa: E402
+from medprompt.sweep.task import DONE, FAILED, QUEUED, RUNNING, Task, read_marker, task_state  # noqa: E402
 from medprompt.synthetic.world import WorldSettings, write_world  # noqa: E402
 
-CONFIG = "synth"
-METHODS = ("ZeroshotCLIP", "ZeroshotDescriptions", "MedPromptCLIP", "CoOp", "MedPromptCLIP_CoOp")
-REFERENCE = ("ZeroshotCLIP", "ZeroshotDescriptions")  # the gap: class names -> descriptions
-TRAINING_FREE = set(REFERENCE)  # their "training" run is an evaluation (--eval-only, nothing to load)
-QUICK_OPTS = ["OPTIM.MAX_EPOCH", "2"]
+WIDTH = 120  # columns of the printed tables
+# Sizes, chosen for the time budget (docs/DEMO.md): images per class (train, val, test), shots, extra options
+DEFAULT = {"world": dict(n_train=16, n_val=4, n_test=40), "shots": 16, "opts": ()}
+QUICK = {"world": dict(n_train=4, n_val=4, n_test=4), "shots": 4, "opts": ("OPTIM.MAX_EPOCH", "2")}
 
 
-@dataclass(frozen=True)
-class Plan:
-    data: Path
-    output: Path
-    train_on: str
-    heldout: tuple[str, ...]
-    shots: int
-    seed: int
-    world: WorldSettings
-    extra_opts: tuple[str, ...]
-
-
-def run_dir(plan: Plan, protocol: str, dataset: str, method: str) -> Path:
-    return layout_dir(plan.output, RunKey(protocol, dataset, plan.shots, method, CONFIG, plan.seed))
-
-
-def train(plan: Plan, method: str, dataset: str, outdir: Path, flags: list[str], opts: list[str]) -> float:
-    """One train.py run in a subprocess unless it finished before; returns its seconds (0 when skipped)."""
-    if run_finished(outdir)[0]:
-        print(f"  skip (finished): {outdir}")
-        return 0.0
-    cmd = train_command(sys.executable, plan.data, plan.seed, method, dataset, CONFIG, outdir,
-                        [*flags, "DATASET.NUM_SHOTS", str(plan.shots), "MODEL.CACHE_DIR", str(plan.output / "cache"),
-                         *opts, *plan.extra_opts])
-    clear_unfinished(outdir)  # an unfinished run resumes from its last epoch's checkpoint
-    print(f"  run: {method} on {dataset} -> {outdir}")
-    started = time.time()
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
-    done = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    if done.returncode != 0:
-        tail = "\n".join(done.stdout.splitlines()[-30:])
-        raise SystemExit(f"train.py failed for {method} on {dataset} (exit {done.returncode}):\n{tail}\n"
-                         f"command: {' '.join(cmd)}")
-    return time.time() - started
-
-
-def run_method(plan: Plan, method: str) -> float:
-    """Base-class training, then evaluation on new classes and on every held-out modality."""
-    seconds = 0.0
-    base = run_dir(plan, "base2new/train_base", plan.train_on, method)
-    init = []
-    if method in STACKED_ON:
-        source = run_dir(plan, "base2new/train_base", plan.train_on, STACKED_ON[method])
-        init = ["TRAINER.STACKING.INIT_FROM", str(source)]
-    first = ["--eval-only"] if method in TRAINING_FREE else []
-    seconds += train(plan, method, plan.train_on, base, first, ["DATASET.SUBSAMPLE_CLASSES", "base", *init])
-    evaluate = ["--eval-only", "--model-dir", str(base)]
-    seconds += train(plan, method, plan.train_on, run_dir(plan, "base2new/test_new", plan.train_on, method),
-                     evaluate, ["DATASET.SUBSAMPLE_CLASSES", "new", *init])
-    for dataset in plan.heldout:
-        seconds += train(plan, method, dataset, run_dir(plan, "heldout_modality", dataset, method),
-                         evaluate, ["DATASET.SUBSAMPLE_CLASSES", "all", *init])
-    return seconds
-
-
-def accuracies(plan: Plan) -> dict[tuple[str, str], float]:
-    """{(method, part): accuracy} with parts 'base', 'new' and each held-out dataset."""
-    found = {}
-    for run in read_tree(plan.output).runs:
-        if run.config_name != CONFIG or run.seed != plan.seed or not run.seed_logs.finished:
-            continue
-        part = {"base2new/train_base": "base", "base2new/test_new": "new"}.get(run.protocol, run.dataset)
-        found[(run.trainer, part)] = run.seed_logs.metrics.get("accuracy")
-    return found
-
-
-def gap_report(plan: Plan) -> str:
-    """How much of the (description - class name) zero-shot gap each trained method closes, per part."""
-    acc = accuracies(plan)
-    lines = ["Gap closed = (method - ZeroshotCLIP) / (ZeroshotDescriptions - ZeroshotCLIP), accuracy:"]
-    for part in ("base", "new", *plan.heldout):
-        names, descs = acc.get((REFERENCE[0], part)), acc.get((REFERENCE[1], part))
-        if names is None or descs is None:
-            continue
-        row = [f"  {part:12s} names {names:5.1f}  descriptions {descs:5.1f}"]
-        for method in METHODS[2:]:
-            value = acc.get((method, part))
-            if value is None:
-                continue
-            gap = descs - names
-            closed = f"{(value - names) / gap:+.2f}" if abs(gap) > 1e-9 else "n/a"
-            row.append(f"{method} {value:5.1f} ({closed})")
-        lines.append("  ".join(row))
-    return "\n".join(lines)
-
-
-def main(argv: list[str] | None = None) -> int:
+def build_parser() -> argparse.ArgumentParser:
+    datasets = modality_datasets()
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--quick", action="store_true", help="small world, 2 epochs, 4 shots: a smoke test")
-    p.add_argument("--data", default="", help="where the world is written (default data/synthetic[-quick])")
+    p.add_argument("--quick", action="store_true", help="tiny world, 4 shots, 2 epochs: a smoke test")
+    p.add_argument("--data", default="", help="where the worlds are written (default data/synthetic[-quick])")
     p.add_argument("--output", default="", help="output tree (default output-demo[-quick], beside the protocol "
                                                 "scripts' output/ so that their tables never mix)")
-    p.add_argument("--seed", type=int, default=1, help="seed of every run")
-    p.add_argument("--world-seed", type=int, default=0, help="seed of the synthetic world")
-    p.add_argument("--train-on", default="SynthDerm", help="modality (dataset) whose base classes are trained on")
-    p.add_argument("--heldout", nargs="+", default=["SynthFundus", "SynthXray"], help="held-out modalities")
-    p.add_argument("--methods", nargs="+", default=list(METHODS), choices=METHODS)
-    args = p.parse_args(argv)
+    p.add_argument("--world-seeds", nargs="+", type=int, default=[0], metavar="S",
+                   help="world seeds (default 0); each world's runs use the same number as training seed")
+    p.add_argument("--train-on", default=datasets[0], help=f"modality (dataset) trained on (default {datasets[0]})")
+    p.add_argument("--heldout", nargs="+", default=None,
+                   help="held-out modalities (default: every other one of the world)")
+    p.add_argument("--methods", nargs="+", default=[m.name for m in METHODS], choices=list(METHOD_NAMES),
+                   metavar="METHOD", help=f"methods (default all): {', '.join(METHOD_NAMES)}")
+    p.add_argument("--executor", default="local", help="executor of medprompt/sweep/executors.py (default local)")
+    p.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1),
+                   help="runs at a time (default 2, or 1 on a 1-core machine)")
+    p.add_argument("--poll", type=float, default=0.5, help="seconds between progress updates")
+    return p
+
+
+def make_plan(args) -> DemoPlan:
+    sizes = QUICK if args.quick else DEFAULT
     suffix = "-quick" if args.quick else ""
-    world = WorldSettings(seed=args.world_seed, n_train=8, n_val=4, n_test=8) if args.quick else \
-        WorldSettings(seed=args.world_seed)
-    plan = Plan(
+    heldout = args.heldout if args.heldout is not None else [d for d in modality_datasets() if d != args.train_on]
+    return DemoPlan(
         data=Path(args.data or REPO / "data" / f"synthetic{suffix}"),
         output=Path(args.output or REPO / f"output-demo{suffix}"),
         train_on=args.train_on,
-        heldout=tuple(args.heldout),
-        shots=4 if args.quick else 16,
-        seed=args.seed,
-        world=world,
-        extra_opts=tuple(QUICK_OPTS if args.quick else ()),
+        heldout=tuple(heldout),
+        shots=sizes["shots"],
+        seeds=tuple(args.world_seeds),
+        methods=tuple(METHOD_NAMES[name] for name in args.methods),
+        world=WorldSettings(**sizes["world"]),
+        opts=tuple(sizes["opts"]),
     )
+
+
+def to_run(all_tasks: list[Task]) -> list[Task]:
+    """The tasks that are not finished, and those that read one of them (they read an older model)."""
+    todo, rerun = [], set()
+    for task in all_tasks:
+        finished = run_finished(task.folder)[0]
+        if finished and not rerun.intersection(task.after):
+            continue
+        rerun.add(task.folder)
+        todo.append(dataclasses.replace(task, redo=finished))
+    return todo
+
+
+def follow(todo: list[Task], executor, plan: DemoPlan, poll: float) -> dict[str, tuple[str, str]]:
+    """Progress lines until every task is done or failed; returns {folder: (state, reason)}."""
+    live = LiveLines(sys.stdout)
+    width = max(len(method_of(t, plan).name) for t in todo)
+    reported: set[str] = set()
+    started = time.monotonic()
+
+    def line(i: int, task: Task, status: str) -> str:
+        return f"[{i + 1:>2}/{len(todo)}] {method_of(task, plan).name:<{width}}  {part_of(task, plan):<22} {status}"
+
+    try:
+        while True:
+            # no marker yet: queued (a finished folder that is to run again must not read as done)
+            found = {t.folder: task_state(t) if read_marker(t) else (QUEUED, "") for t in todo}
+            permanent, running = [], {}
+            for i, task in enumerate(todo):
+                state, reason = found[task.folder]
+                if state == RUNNING:
+                    phase = phase_of(read_tail(task.log))
+                    marker = read_marker(task) or {}
+                    since = time.time() - marker.get("time", time.time())
+                    running[task.folder] = (line(i, task, f"{phase.describe()} ({since:.0f} s)"), phase.text,
+                                            phase.max_epoch > 0)
+                elif state in (DONE, FAILED) and task.folder not in reported:
+                    reported.add(task.folder)
+                    seconds = (read_marker(task) or {}).get("seconds")
+                    status = f"done in {seconds:.0f} s" if state == DONE and seconds is not None else state
+                    permanent.append(line(i, task, status if state == DONE else f"FAILED: {reason}"))
+            elapsed = time.monotonic() - started
+            if running:
+                finished = sum(s in (DONE, FAILED) for s, _ in found.values())
+                running["_all"] = (f"        {finished}/{len(todo)} runs finished, {elapsed:.0f} s", "", True)
+            live.show(permanent, running)
+            if len(reported) == len(todo) and not executor.busy():
+                return found
+            time.sleep(poll)
+    finally:
+        live.close()
+
+
+def time_report(todo: list[Task], wall: float, jobs: int) -> str:
+    """Where the runs' time went, from their 'Time:' lines."""
+    splits = [time_split(read_tail(t.log)) for t in todo]
+    splits = [s for s in splits if s]
+    if not splits:
+        return ""
+    total = sum(s["total"] for s in splits)
+    imports = sum(s.get("imports", 0.0) for s in splits)
+    return (f"Runs: {len(splits)} in {wall:.0f} s ({jobs} at a time); their own time adds up to {total:.0f} s, of "
+            f"which {imports:.0f} s importing libraries (a fresh interpreter per run)")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    plan = make_plan(args)
     started = time.time()
-    print(f"World: {plan.data}")
-    marker = write_world(plan.data, world)
-    print(f"  {marker['settings']} ({time.time() - started:.0f} s)")
-    methods = [m for m in METHODS if m in args.methods]
-    for method in methods:
-        if method in STACKED_ON and STACKED_ON[method] not in methods:
-            methods.insert(methods.index(method), STACKED_ON[method])
-    for method in methods:
-        print(f"{method}:")
-        seconds = run_method(plan, method)
-        print(f"  {seconds:.0f} s")
-    plot = plan.output / "comparison"
-    table = subprocess.run([sys.executable, str(REPO / "parse_results.py"), str(plan.output), "--methods", *methods,
-                            "--plot", str(plot), "--full", f"{plot}.txt"],
-                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    print(table.stdout)
-    print(gap_report(plan))
-    print(f"Full tables: {plot}.txt; plots: {plot}-*.png; total {time.time() - started:.0f} s")
-    return table.returncode
+    for seed in plan.seeds:
+        root = plan.world_root(seed)
+        marker = write_world(root, plan.world_settings(seed))
+        print(f"World {seed}: {root} {marker['settings']} ({time.time() - started:.0f} s)", flush=True)
+    all_tasks = tasks(plan, sys.executable)
+    todo = to_run(all_tasks)
+    print(f"{len(all_tasks)} runs, {len(all_tasks) - len(todo)} finished before (skipped), {len(todo)} to run "
+          f"({args.executor}, {args.jobs} at a time); logs in {plan.output / '.sweep' / 'logs'}", flush=True)
+    if todo:
+        executor = executor_for(args.executor, plan.output, args.jobs, SlurmSettings())
+        runs_started = time.time()
+        executor.start(todo)
+        found = follow(todo, executor, plan, args.poll)
+        failed = [t for t in todo if found[t.folder][0] == FAILED]
+        if failed:
+            for task in failed:
+                tail = "\n".join(read_tail(task.log, 4000).splitlines()[-25:])
+                print(f"\nFAILED {task.folder}: {found[task.folder][1]}\nlog: {task.log}\n{tail}")
+            print("\nRun the same command again to retry the failed runs only (finished runs are skipped).")
+            return 1
+        print(time_report(todo, time.time() - runs_started, args.jobs))
+    tables = demo_tables(plan)
+    stem = plan.output / "comparison"
+    print()
+    print(render(tables, "terminal", 2, WIDTH))
+    full = write_text(f"{stem}.txt", render(tables, "terminal", 2))
+    plots = plot_tables(tables, stem)
+    gap = gap_table(tables, plan)
+    if gap:
+        print(gap + "\n")
+    print(f"Full tables: {full}; plots: {stem}-*.png ({len(plots)} files); total {time.time() - started:.0f} s")
+    return 0
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ import math
 import pytest
 
 from medprompt.results import build_tables, read_tree, render
+from medprompt.results.aggregate import is_ignored
 
 try:
     from test_results_samples import write_run
@@ -275,3 +276,10 @@ def test_chance_levels_come_from_the_logs(wide_base_to_new):
     assert table.chance[("Knee", 16, "new")] == pytest.approx(50.0)
     assert table.chance[("Knee", 16, "HM")] == pytest.approx(hand_hm(100 / 3, 50.0))
     assert table.chance[("Average", 16, "new")] == pytest.approx(50.0)
+
+
+def test_paths_to_a_seeds_own_runs_may_differ_between_seeds():
+    # a stacked method's source run is the same seed's run: its path differs per seed like OUTPUT_DIR's
+    for key in ("SEED", "OUTPUT_DIR", "DATASET.ROOT", "MODEL_DIR", "TRAINER.STACKING.INIT_FROM"):
+        assert is_ignored(key), key
+    assert not is_ignored("OPTIM.LR") and not is_ignored("TRAINER.STACKING.TEXT_LOSS")

@@ -5,7 +5,8 @@ Flags (shown in the table, explained in its notes, never averaged silently):
   x  finished runs that lack the metric;     c  finished runs whose configs differ;
   p  (averages) datasets missing from the average.
 Config keys that legitimately change per seed or per run (seed, output folder, resume folder, the
-data root and the eval-only model folder) are left out of the comparison.
+data root, the eval-only model folder and the run a stacked method starts from) are left out of the
+comparison.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ FLAG_NAMES = {
     "p": "partial average",
 }
 IGNORED_KEYS = frozenset({"SEED", "OUTPUT_DIR", "RESUME", "DATASET.ROOT"})
-IGNORED_LEAVES = frozenset({"MODEL_DIR", "EVAL_ONLY", "LOAD_EPOCH"})
+IGNORED_LEAVES = frozenset({"MODEL_DIR", "EVAL_ONLY", "LOAD_EPOCH", "INIT_FROM"})
 _SHOWN_KEYS = 3
 
 
