@@ -151,7 +151,7 @@ def time_report(todo: list[Task], wall: float, jobs: int) -> str:
     total = sum(s["total"] for s in splits)
     imports = sum(s.get("imports", 0.0) for s in splits)
     return (f"Runs: {len(splits)} in {wall:.0f} s ({jobs} at a time); their own time adds up to {total:.0f} s, of "
-            f"which {imports:.0f} s importing libraries (a fresh interpreter per run)")
+            f"which {imports:.0f} s importing libraries")
 
 
 def main(argv: list[str] | None = None) -> int:
