@@ -37,7 +37,7 @@ from medprompt.atomic import write_text  # noqa: E402
 from medprompt.cli import run_main  # noqa: E402
 from medprompt.demo.plan import (METHOD_NAMES, METHODS, DemoPlan, method_of, modality_datasets,  # noqa: E402
                                  part_of, tasks)
-from medprompt.demo.progress import LiveLines, phase_of, read_tail, time_split  # noqa: E402
+from medprompt.demo.progress import LiveLines, phase_of, read_tail  # noqa: E402
 from medprompt.demo.report import demo_tables, gap_table  # noqa: E402
 from medprompt.results.plots import plot_tables  # noqa: E402
 from medprompt.results.render import render  # noqa: E402
@@ -45,6 +45,7 @@ from medprompt.results.runs import run_finished  # noqa: E402
 from medprompt.sweep.executors import SlurmSettings, executor_for  # noqa: E402
 from medprompt.sweep.task import DONE, FAILED, QUEUED, RUNNING, Task, read_marker, task_state  # noqa: E402
 from medprompt.synthetic.world import WorldSettings, write_world  # noqa: E402
+from medprompt.timing import parse_summary  # noqa: E402
 
 WIDTH = 120  # columns of the printed tables
 # Sizes, chosen for the time budget (docs/DEMO.md): images per class (train, val, test), shots, extra options
@@ -144,7 +145,7 @@ def follow(todo: list[Task], executor, plan: DemoPlan, poll: float) -> dict[str,
 
 def time_report(todo: list[Task], wall: float, jobs: int) -> str:
     """Where the runs' time went, from their 'Time:' lines."""
-    splits = [time_split(read_tail(t.log)) for t in todo]
+    splits = [parse_summary(read_tail(t.log)) for t in todo]
     splits = [s for s in splits if s]
     if not splits:
         return ""

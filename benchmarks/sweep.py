@@ -59,7 +59,7 @@ sys.path.insert(0, str(REPO / "tests"))  # tiny_data: the generated image tree
 
 from medprompt.atomic import write_json, write_text  # noqa: E402
 from medprompt.sweep.grid import Grid, expand  # noqa: E402
-from medprompt.timing import PHASES  # noqa: E402
+from medprompt.timing import PHASES, parse_summary  # noqa: E402
 
 #: name -> (trainer, config name, options)
 SETTINGS = {
@@ -72,7 +72,6 @@ SETTINGS = {
 #: what makes a train.py run the published way (see the module docstring)
 PUBLISHED_WAY = ("MODEL.CACHE_DIR", "none", "MODEL.FULL_TEXT_CONTEXT", "True")
 OUTSIDE = "outside runs"
-TIME_LINE = re.compile(r"^Time: ([\d.]+) s total = (.*)$", re.M)
 ENCODED = re.compile(r"Encoding \d+ test images")
 REUSED = re.compile(r"^Reused \d+ cached test image features", re.M)
 
@@ -86,22 +85,9 @@ def groups(names: list[str]) -> list[tuple[str, tuple[str, ...], list[str]]]:
     return [(config, opts, trainers) for (config, opts), trainers in found.items()]
 
 
-def parse_time_line(text: str) -> dict[str, float] | None:
-    """{phase: seconds, 'total': seconds} of the last Time: line of a run's output, or None."""
-    lines = TIME_LINE.findall(text)
-    if not lines:
-        return None
-    total, parts = lines[-1]
-    phases = {"total": float(total)}
-    for part in parts.split(", "):
-        name, seconds, _unit = part.rsplit(" ", 2)
-        phases[name] = float(seconds)
-    return phases
-
-
 def run_record(log: Path) -> dict:
     text = log.read_text(errors="replace")
-    return {"log": str(log), "time": parse_time_line(text), "encoded_test_images": bool(ENCODED.search(text)),
+    return {"log": str(log), "time": parse_summary(text), "encoded_test_images": bool(ENCODED.search(text)),
             "reused_test_images": bool(REUSED.search(text))}
 
 

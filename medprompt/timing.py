@@ -10,6 +10,7 @@ twice), summed over the process and printed as one line at the end of a run.
 from __future__ import annotations
 
 import contextlib
+import re
 import time
 from typing import Iterator
 
@@ -55,6 +56,22 @@ class PhaseTimer:
         parts = [f"{name} {self.seconds[name]:.1f} s" for name in names]
         parts.append(f"other {max(total - sum(self.seconds.values()), 0.0):.1f} s")
         return f"Time: {total:.1f} s total = " + ", ".join(parts)
+
+
+SUMMARY_LINE = re.compile(r"^Time: ([\d.]+) s total = (.*)$", re.M)
+
+
+def parse_summary(text: str) -> dict[str, float] | None:
+    """{phase: seconds, 'total': seconds} of the last summary line in a run's output, or None."""
+    lines = SUMMARY_LINE.findall(text)
+    if not lines:
+        return None
+    total, parts = lines[-1]
+    phases = {"total": float(total)}
+    for part in parts.split(", "):
+        name, seconds, _unit = part.rsplit(" ", 2)
+        phases[name] = float(seconds)
+    return phases
 
 
 #: The timer of this process's run (train.py starts it before its heavy imports).

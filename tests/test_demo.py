@@ -11,7 +11,8 @@ import pytest
 
 import demo
 from medprompt.demo.plan import METHODS, NEW_OPTION, with_sources
-from medprompt.demo.progress import LiveLines, phase_of, time_split
+from medprompt.demo.progress import LiveLines, phase_of
+from medprompt.timing import parse_summary
 from medprompt.demo.report import demo_tables, gap_table
 from medprompt.errors import ConfigError
 from medprompt.results.render import DASH
@@ -63,7 +64,7 @@ def test_progress_lines_read_the_phase_and_time_from_the_log():
     log += "Finish training\nEvaluate on the *test* set\n"
     assert phase_of(log).describe() == "evaluating"
     log += "Time: 31.1 s total = imports 25.1 s, backbone build 3.3 s, training 2.0 s, other 0.7 s\n"
-    assert time_split(log) == {"total": 31.1, "imports": 25.1, "backbone build": 3.3, "training": 2.0, "other": 0.7}
+    assert parse_summary(log) == {"total": 31.1, "imports": 25.1, "backbone build": 3.3, "training": 2.0, "other": 0.7}
 
     out = io.StringIO()  # not a terminal: a line when the phase changes, training lines again after quiet_s
     lines = LiveLines(out, tty=False, quiet_s=0.0)

@@ -26,7 +26,6 @@ PHASES = (  # (text in the log, phase), the latest line that matches any of them
     ("Zero-shot method", "evaluating"),
     ("Loading backbone", "loading the model"),
 )
-TIME_LINE = re.compile(r"^Time: ([\d.]+) s total = (.*)$", re.M)
 TAIL_BYTES = 16384  # the last lines of a log are enough to know its phase
 
 
@@ -66,23 +65,6 @@ def phase_of(log_text: str) -> Phase:
             if marker in line:
                 return Phase(text)
     return Phase("starting (imports)")
-
-
-def time_split(log_text: str) -> dict[str, float]:
-    """{phase: seconds} of a finished run's 'Time:' line (medprompt/timing.py), with 'total'; {} if absent."""
-    match = None
-    for match in TIME_LINE.finditer(log_text):
-        pass
-    if match is None:
-        return {}
-    split = {"total": float(match.group(1))}
-    for part in match.group(2).split(", "):
-        name, _, seconds = part.rpartition(" ")[0].rpartition(" ")
-        try:
-            split[name] = float(seconds)
-        except ValueError:
-            continue
-    return split
 
 
 class LiveLines:
