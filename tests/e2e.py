@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import atexit
 import os
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -18,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from medprompt.results import read_run
-from medprompt.sweep.warm import WarmServer
+from medprompt.sweep.warm import WarmServer, cold_launch
 
 REPO = Path(__file__).resolve().parents[1]
 TINY_OPTS = ["DATALOADER.NUM_WORKERS", "0", "INPUT.SIZE", "(32,32)", "DATALOADER.TEST.BATCH_SIZE", "8",
@@ -29,7 +28,6 @@ def needs_dassl():
     return pytest.importorskip("dassl", reason="stock Dassl is not installed (see README)")
 
 
-RUN_TIMEOUT_S = 600
 _SERVER = WarmServer()
 _LOGS = Path(tempfile.mkdtemp(prefix="medprompt-e2e-"))
 atexit.register(_SERVER.close)
@@ -37,14 +35,11 @@ atexit.register(_SERVER.close)
 
 def run_script(script: str, args: list[str], env: dict | None = None) -> tuple[int, str]:
     """(exit status, stdout+stderr) of `python SCRIPT ARGS` run from the repository root."""
-    args = [str(a) for a in args]
+    command = [sys.executable, str(REPO / script), *map(str, args)]
     environ = {**os.environ, "HF_HUB_OFFLINE": "1", **(env or {})}
-    if os.environ.get("MEDPROMPT_TEST_FRESH") == "1":
-        proc = subprocess.run([sys.executable, script, *args], cwd=REPO, env=environ, capture_output=True,
-                              text=True, timeout=RUN_TIMEOUT_S)
-        return proc.returncode, proc.stdout + proc.stderr
     log = Path(tempfile.mkstemp(dir=_LOGS, suffix=".log")[1])
-    status = _SERVER.run([sys.executable, str(REPO / script), *args], environ, log)
+    fresh = os.environ.get("MEDPROMPT_TEST_FRESH") == "1"
+    status = cold_launch(command, environ, log) if fresh else _SERVER.run(command, environ, log)
     return status, log.read_text(errors="replace")
 
 
