@@ -36,6 +36,7 @@ from medprompt.synthetic.captions import class_descriptions, name_descriptions
 from medprompt.synthetic.lexicon import decode_name
 from medprompt.synthetic.render import render
 from medprompt.synthetic.world import SPLITS, WorldSettings, image_rng
+from medprompt.text_encoder import PromptedTextEncoder
 from medprompt.zeroshot import cupl_class_features, fill_template
 
 GAP_PP = 15.0
@@ -43,25 +44,8 @@ INFORMATION_PP = 5.0
 NAME_TEMPLATE = "a photo of a {}."  # ZeroshotCLIP's default template
 
 
-def _tokens(tokenizer, texts: list[str]) -> torch.Tensor:
-    """Token ids; an HF tokenizer pads only to the batch's longest text (the tower masks padding, so the
-    features are those of the full-length ids, at a fraction of the cost)."""
-    hf = getattr(tokenizer, "tokenizer", None)
-    if hf is None:
-        return tokenizer(texts)
-    return hf(texts, padding="longest", truncation=True, max_length=tokenizer.context_length,
-              return_tensors="pt").input_ids
-
-
-@torch.no_grad()
-def _encode(backbone, texts: list[str], batch: int = 256) -> torch.Tensor:
-    model, tok = backbone.model, backbone.tokenizer
-    return torch.cat([model.encode_text(_tokens(tok, texts[i:i + batch]), normalize=True)
-                      for i in range(0, len(texts), batch)])
-
-
-def _per_class(backbone, per_class: list[list[str]]) -> torch.Tensor:
-    feats = _encode(backbone, [t for ts in per_class for t in ts])
+def _per_class(encoder: PromptedTextEncoder, per_class: list[list[str]]) -> torch.Tensor:
+    feats = encoder.encode_texts([t for ts in per_class for t in ts])
     return cupl_class_features(list(torch.split(feats, [len(ts) for ts in per_class])))
 
 
@@ -94,9 +78,10 @@ def measure_modality(backbone, modality_index: int, world_seed: int, n_test: int
     diseases = diseases_of(m.key, world_seed)
     prompts = synthetic_spec(m.dataset, world_seed).classnames  # the names as the methods read them
     image_feats, labels = _image_features(backbone, modality_index, world_seed, n_test)
-    names = _encode(backbone, [fill_template(NAME_TEMPLATE, n, m.words) for n in prompts])
-    descriptions = _per_class(backbone, [class_descriptions(d) for d in diseases])
-    information = _per_class(backbone, [name_descriptions(m.key, d.name) for d in diseases])
+    encoder = PromptedTextEncoder(backbone.model, backbone.tokenizer)  # no prompts: the plain text features
+    names = encoder.encode_texts([fill_template(NAME_TEMPLATE, n, m.words) for n in prompts])
+    descriptions = _per_class(encoder, [class_descriptions(d) for d in diseases])
+    information = _per_class(encoder, [name_descriptions(m.key, d.name) for d in diseases])
     result = {
         "classes": len(diseases),
         "word_part_names": sum(bool(decode_name(d.name)) for d in diseases),
