@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import os
 import sys
 import time
 from pathlib import Path
@@ -45,6 +44,7 @@ from medprompt.results.runs import run_finished  # noqa: E402
 from medprompt.sweep.executors import SlurmSettings, executor_for  # noqa: E402
 from medprompt.sweep.task import DONE, FAILED, QUEUED, RUNNING, Task, read_marker, task_state  # noqa: E402
 from medprompt.synthetic.world import WorldSettings, write_world  # noqa: E402
+from medprompt.threads import available_cores  # noqa: E402
 from medprompt.timing import parse_summary  # noqa: E402
 
 WIDTH = 120  # columns of the printed tables
@@ -68,7 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--methods", nargs="+", default=[m.name for m in METHODS], choices=list(METHOD_NAMES),
                    metavar="METHOD", help=f"methods (default all): {', '.join(METHOD_NAMES)}")
     p.add_argument("--executor", default="local", help="executor of medprompt/sweep/executors.py (default local)")
-    p.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1),
+    p.add_argument("--jobs", type=int, default=min(2, available_cores()),
                    help="runs at a time (default 2, or 1 on a 1-core machine)")
     p.add_argument("--poll", type=float, default=0.5, help="seconds between progress updates")
     return p

@@ -177,7 +177,7 @@ def test_run_task_failures_say_why(tmp_path):
 
 def test_jobs_get_one_gpu_each_or_a_share_of_the_cpu(monkeypatch):
     assert [slot_env(s, 3, ["4", "6"]) for s in range(3)] == [{"CUDA_VISIBLE_DEVICES": d} for d in "464"]
-    monkeypatch.setattr("os.cpu_count", lambda: 8)
+    monkeypatch.setattr("medprompt.sweep.executors.available_cores", lambda: 8)
     assert slot_env(0, 4, []) == {"OMP_NUM_THREADS": "2", "MKL_NUM_THREADS": "2"}
     assert slot_env(0, 1, []) == {}
 

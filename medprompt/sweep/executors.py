@@ -18,6 +18,7 @@ from pathlib import Path
 
 from medprompt.atomic import write_json
 from medprompt.errors import ConfigError, ServiceError
+from medprompt.threads import available_cores
 from medprompt.sweep.layout import REPO
 from medprompt.sweep.task import Task, clear_marker, run_job, run_task, state_dir
 from medprompt.sweep.warm import WarmServer, cold_launch
@@ -42,7 +43,7 @@ def slot_env(slot: int, jobs: int, gpus: list[str]) -> dict[str, str]:
         return {"CUDA_VISIBLE_DEVICES": gpus[slot % len(gpus)]}
     if jobs <= 1:
         return {}
-    threads = str(max(1, (os.cpu_count() or 1) // jobs))
+    threads = str(max(1, available_cores() // jobs))
     return {"OMP_NUM_THREADS": threads, "MKL_NUM_THREADS": threads}
 
 
