@@ -21,10 +21,12 @@ the CPU, each method's own config otherwise.
     ZeroshotCLIP-ensemble       ZeroshotCLIP          ensemble_vit_b16
     ZeroshotDescriptions        ZeroshotDescriptions  vit_b16
     MedPromptCLIP               MedPromptCLIP         vit_b16           (mse loss, 30 epochs)
-    MedPromptCLIP-contrastive   MedPromptCLIP         vit_b16           TRAINER.MEDPROMPTCLIP.LOSS contrastive
+    MedPromptCLIP-contrastive   MedPromptCLIP         contrastive_vit_b16
 
-(a) sweep: ``python sweep.py zeroshot ...`` with default settings (warm executor, one job at a time), one
-    invocation per (config, options) group, 3 in all, with one feature cache, empty at the start;
+(a) sweep: ``python sweep.py zeroshot --methods <trainers> --configs <configs> ...`` with default settings
+    (warm executor, one job at a time, one feature cache, empty at the start): one invocation, as each
+    config is a setting of only some of the methods (a grid runs each method with the configs it has);
+    settings that one grid cannot cover exactly take one invocation per config;
 (b) published way: each of the same 15 train.py commands as a fresh process with the two options above.
 
 Each side is timed as whole processes (wall clock). The split sums the phases of every run's ``Time:``
@@ -67,7 +69,7 @@ SETTINGS = {
     "ZeroshotCLIP-ensemble": ("ZeroshotCLIP", "ensemble_vit_b16", ()),
     "ZeroshotDescriptions": ("ZeroshotDescriptions", "vit_b16", ()),
     "MedPromptCLIP": ("MedPromptCLIP", "vit_b16", ()),
-    "MedPromptCLIP-contrastive": ("MedPromptCLIP", "vit_b16", ("TRAINER.MEDPROMPTCLIP.LOSS", "contrastive")),
+    "MedPromptCLIP-contrastive": ("MedPromptCLIP", "contrastive_vit_b16", ()),
 }
 #: what makes a train.py run the published way (see the module docstring)
 PUBLISHED_WAY = ("MODEL.CACHE_DIR", "none", "MODEL.FULL_TEXT_CONTEXT", "True")
@@ -76,13 +78,20 @@ ENCODED = re.compile(r"Encoding \d+ test images")
 REUSED = re.compile(r"^Reused \d+ cached test image features", re.M)
 
 
-def groups(names: list[str]) -> list[tuple[str, tuple[str, ...], list[str]]]:
-    """(config, options, trainers) per sweep invocation: settings that share a config and options."""
+def groups(names: list[str]) -> list[tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]]:
+    """(trainers, configs, options) per sweep invocation: one grid of all the settings when it runs exactly
+    these (method, config) pairs, else one per (config, options)."""
+    settings = [SETTINGS[name] for name in names]
+    trainers = tuple(dict.fromkeys(trainer for trainer, _, _ in settings))
+    configs = tuple(dict.fromkeys(config for _, config, _ in settings))
+    options = {opts for _, _, opts in settings}
+    wanted = {(trainer, config) for trainer, config, _ in settings}
+    if len(options) == 1 and set(Grid("zeroshot", trainers, configs, ()).pairs()) == wanted:
+        return [(trainers, configs, options.pop())]
     found: dict[tuple, list[str]] = {}
-    for name in names:
-        trainer, config, opts = SETTINGS[name]
+    for trainer, config, opts in settings:
         found.setdefault((config, opts), []).append(trainer)
-    return [(config, opts, trainers) for (config, opts), trainers in found.items()]
+    return [(tuple(found_trainers), (config,), opts) for (config, opts), found_trainers in found.items()]
 
 
 def run_record(log: Path) -> dict:
@@ -108,9 +117,9 @@ def sweep_side(args, out: Path, extra: list[str]) -> dict:
     """Every group through `python sweep.py zeroshot`, timed as whole processes."""
     cache = out / "cache"
     wall, runs, invocations = 0.0, [], []
-    for i, (config, opts, trainers) in enumerate(groups(args.methods)):
+    for i, (trainers, configs, opts) in enumerate(groups(args.methods)):
         output = out / "sweep" / f"group{i}"
-        cmd = [sys.executable, str(REPO / "sweep.py"), "zeroshot", "--methods", *trainers, "--configs", config,
+        cmd = [sys.executable, str(REPO / "sweep.py"), "zeroshot", "--methods", *trainers, "--configs", *configs,
                "--datasets", args.dataset, "--seeds", *map(str, args.seeds), "--data", str(args.data),
                "--output", str(output), "--", "MODEL.CACHE_DIR", str(cache), *extra, *opts]
         start = time.perf_counter()
@@ -131,12 +140,12 @@ def published_side(args, out: Path, extra: list[str]) -> dict:
     wall, runs = 0.0, []
     logs = out / "published" / "logs"
     logs.mkdir(parents=True, exist_ok=True)
-    for i, (config, opts, trainers) in enumerate(groups(args.methods)):
-        grid = Grid("zeroshot", tuple(trainers), (config,), (args.dataset,), seeds=tuple(args.seeds),
+    for i, (trainers, configs, opts) in enumerate(groups(args.methods)):
+        grid = Grid("zeroshot", trainers, configs, (args.dataset,), seeds=tuple(args.seeds),
                     opts=(*extra, *opts))
         for spec in expand(grid, out / "published" / f"group{i}"):
             cmd = [*spec.command(args.data, sys.executable), *PUBLISHED_WAY]
-            log = logs / f"group{i}_{spec.key.trainer}_seed{spec.key.seed}.log"
+            log = logs / f"group{i}_{spec.key.trainer}_{spec.key.config_name}_seed{spec.key.seed}.log"
             start = time.perf_counter()
             with open(log, "w") as handle:
                 code = subprocess.call(cmd, cwd=REPO, stdout=handle, stderr=subprocess.STDOUT)

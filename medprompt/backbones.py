@@ -19,6 +19,7 @@ import contextlib
 import hashlib
 import os
 import socket
+import time
 import urllib.parse
 from dataclasses import dataclass
 from typing import Callable
@@ -60,6 +61,8 @@ class Backbone:
     name: str
     weights: str
     digest: str
+    #: seconds a warm interpreter took to build it before forking this run (None: built by this run)
+    prebuilt_seconds: float | None = None
 
     @property
     def identity(self) -> dict:
@@ -169,28 +172,108 @@ def weights_digest(model: nn.Module) -> str:
     return h.hexdigest()
 
 
+#: the names under which torch.nn's modules call the parameter initialisers
+_INIT_MODULES = ("torch.nn.init", "torch.nn.modules.activation", "torch.nn.modules.transformer")
+_INITIALISERS = ("uniform_", "normal_", "trunc_normal_", "constant_", "ones_", "zeros_", "eye_", "dirac_",
+                 "xavier_uniform_", "xavier_normal_", "kaiming_uniform_", "kaiming_normal_", "orthogonal_",
+                 "sparse_")
+
+
+@contextlib.contextmanager
+def _skip_random_init():
+    """torch.nn's initialisers do nothing inside: the random draws for weights a checkpoint then overwrites
+    are half of building a ViT-B/16 on the CPU. Only for a strict load of a whole checkpoint (open_clip's
+    `require_pretrained`), so no parameter keeps the uninitialised memory. (transformers has such a helper,
+    but entering it imports its modeling code, about 1 s.)"""
+    import sys
+
+    def keep(tensor, *args, **kwargs):
+        return tensor
+
+    saved = [(module, name, getattr(module, name)) for module in map(sys.modules.get, _INIT_MODULES) if module
+             for name in _INITIALISERS if hasattr(module, name)]
+    for module, name, _ in saved:
+        setattr(module, name, keep)
+    try:
+        yield
+    finally:
+        for module, name, function in saved:
+            setattr(module, name, function)
+
+
+def _file_identity(path: str) -> tuple:
+    stat = os.stat(path)
+    return os.path.realpath(path), stat.st_size, stat.st_mtime_ns
+
+
+def build_key(name: str, weights: str = "") -> tuple | None:
+    """What makes two builds of a backbone give the same model, or None when they may not: `random`
+    weights are drawn from the run's own seed. Files are named with their size and time."""
+    model_name, weights = resolve(name, weights)
+    if weights == RANDOM_WEIGHTS:
+        return None
+    files: tuple = ()
+    if os.path.isfile(weights):
+        files = _file_identity(weights)
+    elif model_name.startswith(LOCAL_DIR_PREFIX):
+        folder = model_name[len(LOCAL_DIR_PREFIX):]
+        if not os.path.isdir(folder):
+            return None
+        files = tuple(_file_identity(os.path.join(folder, f)) for f in sorted(os.listdir(folder))
+                      if os.path.isfile(os.path.join(folder, f)))
+    return model_name, weights, files
+
+
+#: backbones a warm interpreter built before forking the runs that use them (medprompt/sweep/warm.py)
+_PREBUILT: dict[tuple, Backbone] = {}
+
+
+def prebuild(name: str, weights: str = "") -> float | None:
+    """Build a backbone here for the runs forked from this process afterwards (each takes it once,
+    :func:`load_backbone`); seconds taken, or None when it cannot be shared (:func:`build_key`). Only one
+    is kept: another one replaces it."""
+    key = build_key(name, weights)
+    if key is None:
+        return None
+    if key not in _PREBUILT:
+        _PREBUILT.clear()
+        start = time.perf_counter()
+        backbone = load_backbone(name, weights)
+        backbone.prebuilt_seconds = round(time.perf_counter() - start, 2)
+        _PREBUILT[key] = backbone
+    return _PREBUILT[key].prebuilt_seconds
+
+
 def load_backbone(name: str, weights: str = "", device: str | torch.device = "cpu") -> Backbone:
-    """Build the open_clip model, its tokenizer and its test-time preprocessing, frozen and in eval mode."""
+    """Build the open_clip model, its tokenizer and its test-time preprocessing, frozen and in eval mode
+    (or take the one this process's warm parent built for it, :func:`prebuild`)."""
+    if _PREBUILT:
+        key = build_key(name, weights)
+        if key in _PREBUILT:  # a forked run's own copy: taken once, so a second load builds anew
+            backbone = _PREBUILT.pop(key)
+            backbone.model.to(device)
+            return backbone
     model_name, weights = resolve(name, weights)
     online = _check_available(model_name, weights)
     has_schema = model_name.startswith((HF_HUB_PREFIX, LOCAL_DIR_PREFIX))
     pretrained = None if has_schema or weights in ("", RANDOM_WEIGHTS) else weights
-    kwargs = {}
     if weights == RANDOM_WEIGHTS:
         # architecture only: no CLIP weights and no base weights for HF text towers either
-        kwargs = {"load_weights": False, "pretrained_text": False}
+        kwargs, initialise = {"load_weights": False, "pretrained_text": False}, contextlib.nullcontext()
     elif not has_schema and not weights:
         raise BackboneNotFoundError(
             f"Backbone {model_name!r} has no weights: set MODEL.BACKBONE.WEIGHTS to a pretrained tag "
             f"({open_clip.list_pretrained_tags_by_model(model_name)}), a checkpoint file, or 'random'."
         )
+    else:  # the whole checkpoint is loaded strictly, or open_clip raises: no initial value survives
+        kwargs, initialise = {"require_pretrained": True}, _skip_random_init()
     package_config = package_tower_config(model_name)
     try:
         if package_config is not None:
             model, tokenizer, preprocess = load_package_tower(
                 model_name[len(LOCAL_DIR_PREFIX):], package_config, weights == RANDOM_WEIGHTS)
         else:
-            with contextlib.nullcontext() if online else _hub_offline(), stdout_with_isatty():
+            with contextlib.nullcontext() if online else _hub_offline(), stdout_with_isatty(), initialise:
                 model, _, preprocess = open_clip.create_model_and_transforms(
                     model_name, pretrained=pretrained, **kwargs)
                 tokenizer = open_clip.get_tokenizer(model_name)
@@ -199,6 +282,13 @@ def load_backbone(name: str, weights: str = "", device: str | torch.device = "cp
             raise BackboneNotFoundError(
                 f"Unknown backbone {name!r}: not an alias ({sorted(ALIASES)}), not an open_clip model name, "
                 "and no 'hf-hub:' or 'local-dir:' prefix."
+            ) from err
+        if "Required pretrained weights" in str(err):
+            raise BackboneNotFoundError(
+                f"Backbone {name!r} (weights {weights or 'default'!r}): open_clip found no checkpoint to load "
+                f"({err}). A 'local-dir:' folder needs open_clip_pytorch_model.bin or .safetensors beside its "
+                f"{HF_CONFIG_FILE}; set MODEL.BACKBONE.WEIGHTS to a checkpoint file, or to 'random' for the "
+                "architecture alone."
             ) from err
         raise
     model.eval().requires_grad_(False)

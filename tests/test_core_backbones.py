@@ -80,3 +80,57 @@ def test_backbone_is_frozen(native_dir):
     assert not backbone.model.training
     assert isinstance(backbone.digest, str) and len(backbone.digest) == 32
     assert torch.is_tensor(backbone.model.logit_scale)
+
+
+def test_loading_weights_skips_the_random_init_yet_every_tensor_is_the_checkpoints(any_dir, monkeypatch):
+    """The initialisers do nothing while a whole checkpoint is loaded strictly (half of building a ViT on
+    the CPU), every tensor comes from the file, and they work again afterwards."""
+    calls = []
+    original = torch.nn.init.kaiming_uniform_
+
+    def counting(tensor, *args, **kwargs):
+        calls.append(tuple(tensor.shape))
+        return original(tensor, *args, **kwargs)
+
+    monkeypatch.setattr(torch.nn.init, "kaiming_uniform_", counting)
+    backbone = load_backbone(f"local-dir:{any_dir}")
+    assert calls == []  # nn.Linear's own initialiser was skipped
+    saved = torch.load(any_dir / "open_clip_pytorch_model.bin", map_location="cpu")
+    state = backbone.model.state_dict()
+    assert set(saved) <= set(state)
+    assert all(torch.equal(state[key], saved[key]) for key in saved)
+    assert torch.nn.init.kaiming_uniform_ is counting
+    load_backbone(f"local-dir:{any_dir}", "random")  # random weights are drawn as before
+    assert calls
+
+
+def test_a_local_dir_without_weights_is_a_clear_error(native_dir, tmp_path):
+    folder = tmp_path / "config-only"
+    folder.mkdir()
+    (folder / "open_clip_config.json").write_text((native_dir / "open_clip_config.json").read_text())
+    with pytest.raises(BackboneNotFoundError, match=r"(?s)found no checkpoint.*open_clip_pytorch_model.bin"):
+        load_backbone(f"local-dir:{folder}")
+
+
+def test_a_prebuilt_backbone_is_taken_once_and_only_for_the_same_files(native_dir, tmp_path, monkeypatch):
+    """What a warm interpreter builds before forking runs (medprompt/sweep/warm.py)."""
+    import os
+    import shutil
+
+    from medprompt import backbones
+
+    monkeypatch.setattr(backbones, "_PREBUILT", {})
+    folder = tmp_path / "model"
+    shutil.copytree(native_dir, folder)
+    name = f"local-dir:{folder}"
+    assert backbones.prebuild(name, "random") is None  # the run's seed draws those
+    seconds = backbones.prebuild(name)
+    assert seconds is not None and seconds >= 0
+    taken = load_backbone(name)
+    assert taken.prebuilt_seconds == seconds
+    again = load_backbone(name)
+    assert again.prebuilt_seconds is None and again.model is not taken.model and again.digest == taken.digest
+    backbones.prebuild(name)
+    weights = folder / "open_clip_pytorch_model.bin"
+    os.utime(weights, ns=(weights.stat().st_atime_ns, weights.stat().st_mtime_ns + 10**9))  # the file changed
+    assert load_backbone(name).prebuilt_seconds is None

@@ -83,6 +83,26 @@ def test_base2new_crossmodal_and_zeroshot_grids(tmp_path):
     assert len(zs) == 4 and all(s.key.shots == 0 and s.opts == ("DATASET.NUM_SHOTS", "-1") for s in zs)
 
 
+def test_a_grid_runs_each_method_with_the_configs_it_has(tmp_path, capsys):
+    """A variant is one method's setting, so one sweep covers several methods' settings; the pairs left
+    out are named, and a config that no method has is still an error."""
+    grid = Grid("zeroshot", ("ZeroshotCLIP", "MedPromptCLIP"), ("vit_b16", "ensemble_vit_b16", "contrastive_vit_b16"),
+                ("FFA",), seeds=(1,))
+    grid.check()
+    assert grid.pairs() == [("ZeroshotCLIP", "vit_b16"), ("ZeroshotCLIP", "ensemble_vit_b16"),
+                            ("MedPromptCLIP", "vit_b16"), ("MedPromptCLIP", "contrastive_vit_b16")]
+    assert [(s.key.trainer, s.key.config_name) for s in expand(grid, tmp_path)] == grid.pairs()
+    code, out, _ = sweep(capsys, "zeroshot", "--methods", "ZeroshotCLIP", "MedPromptCLIP", "--configs", "vit_b16",
+                         "ensemble_vit_b16", "--datasets", "FFA", "--seeds", "1", "--data", tmp_path,
+                         "--output", tmp_path / "out", "--dry-run")
+    assert code == 0 and "Not in this sweep: MedPromptCLIP with ensemble_vit_b16" in out
+    assert out.count("Would run:") == 3
+    with pytest.raises(GridError, match="Unknown config 'ensembel_vit_b16' for ZeroshotCLIP"):
+        Grid("zeroshot", ("ZeroshotCLIP", "MedPromptCLIP"), ("vit_b16", "ensembel_vit_b16"), ("FFA",)).check()
+    with pytest.raises(GridError, match="Unknown config 'contrastive_vit_b16' for ZeroshotDescriptions"):
+        Grid("zeroshot", ("ZeroshotDescriptions", "MedPromptCLIP"), ("contrastive_vit_b16",), ("FFA",)).check()
+
+
 def test_grid_errors_name_the_missing_files():
     with pytest.raises(GridError, match=r"(?s)Unknown config 'nope' for CoOp.*configs/datasets/NoSuchSet.yaml"):
         Grid("fewshot", ("CoOp",), ("nope",), ("NoSuchSet",)).check()
@@ -285,6 +305,9 @@ def test_local_jobs_sweep_fills_the_table_and_encodes_images_once(local_sweep):
     logs = run_logs(out)
     # every run was forked from a warm interpreter of its job slot: its clock starts at the fork
     assert logs.count("# forked from the sweep's warm interpreter") == 4
+    # each job slot's interpreter built the backbone once before forking: no run built it
+    assert logs.count("Backbone built by the sweep's warm interpreter before forking this run") == 4
+    assert all(float(s) < 0.5 for s in re.findall(r"^Time: .*backbone build ([\d.]+) s", logs, re.M))
     assert all(float(s) < 1.0 for s in re.findall(r"^Time: [\d.]+ s total = imports ([\d.]+) s", logs, re.M))
     # the test images of BTMRI are encoded by one run; the three others read the shared cache
     assert len(re.findall(r"^Cached \d+ test image features at ", logs, re.M)) == 1

@@ -99,6 +99,9 @@ class PromptTrainerBase(TrainerX):
         print(f"Loading backbone {cfg.MODEL.BACKBONE.NAME!r} (weights: {cfg.MODEL.BACKBONE.WEIGHTS or 'default'})")
         with RUN_TIMER.phase("backbone build"):
             self.backbone = load_backbone(cfg.MODEL.BACKBONE.NAME, cfg.MODEL.BACKBONE.WEIGHTS, self.device)
+        if self.backbone.prebuilt_seconds is not None:
+            print(f"Backbone built by the sweep's warm interpreter before forking this run "
+                  f"({self.backbone.prebuilt_seconds:.1f} s, outside this run's clock; shared by its runs)")
         self.clip = self.backbone.model
         self.text_encoder = PromptedTextEncoder(self.clip, self.backbone.tokenizer)
         if cfg.MODEL.FULL_TEXT_CONTEXT:

@@ -13,7 +13,6 @@ from collections.abc import Sequence
 
 from medprompt.atomic import write_text
 from medprompt.errors import UserError
-from medprompt.results.plots import plot_tables
 from medprompt.results.render import FORMATS, render
 from medprompt.results.runs import read_tree
 from medprompt.results.tables import build_tables
@@ -67,6 +66,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args.output:
         sys.stdout.write(render(tables, args.format, args.decimals, args.width or None))
     if args.plot:
+        from medprompt.results.plots import plot_tables  # matplotlib: seconds of imports, only for --plot
+
         for path in plot_tables(tables, args.plot):
             print(f"wrote {path}", file=sys.stderr)
     return 0

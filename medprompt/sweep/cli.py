@@ -116,6 +116,8 @@ def make_grid(args, opts: list[str]) -> Grid:
     grid = Grid(args.command, tuple(args.methods), tuple(args.configs), tuple(args.datasets), tuple(args.shots),
                 tuple(args.seeds), tuple(args.targets), tuple(opts), **kwargs)
     grid.check()
+    for method, config in grid.left_out():
+        print(f"Not in this sweep: {method} with {config} ({method} has no such config)")
     return grid
 
 

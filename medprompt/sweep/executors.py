@@ -59,7 +59,9 @@ class LocalExecutor:
         self.jobs = jobs
         self.warm = warm
         self.servers = [WarmServer() for _ in range(jobs)] if warm else []  # one per job slot, started on use
-        self.gpus = visible_gpus() if gpus is None else gpus
+        # one job leaves every GPU visible and takes the first, as a plain train.py does; only several jobs
+        # need the list (and asking torch for it costs the driver the seconds of importing torch)
+        self.gpus = gpus if gpus is not None else (visible_gpus() if jobs > 1 else [])
         self._threads: list[threading.Thread] = []
 
     def start(self, tasks: list[Task]) -> None:

@@ -94,16 +94,38 @@ class Grid:
     def target_list(self) -> tuple[str, ...]:
         return self.targets or CROSSMODAL_TARGETS
 
+    def _pair_problem(self, method: str, config: str) -> str:
+        """Why `method` cannot run with `config` (it, or the method it stacks on, lacks it), or ""."""
+        for trainer in filter(None, (self.stack_on.get(method), method)):
+            try:
+                config_layers(trainer, config)
+            except ConfigLayerError as err:
+                return str(err)
+        return ""
+
+    def pairs(self) -> list[tuple[str, str]]:
+        """The (method, config) pairs the grid runs: every config with every method that has it. A variant
+        belongs to one method (`ensemble_vit_b16` is ZeroshotCLIP's), so one sweep can cover several
+        methods' settings; the pairs left out are listed by :meth:`left_out`."""
+        return [(m, c) for m in self.methods for c in self.configs if not self._pair_problem(m, c)]
+
+    def left_out(self) -> list[tuple[str, str]]:
+        present = set(self.pairs())
+        return [(m, c) for m in self.methods for c in self.configs if (m, c) not in present]
+
     def check(self) -> None:
-        """Every config and dataset file the grid names exists (one error naming each missing file)."""
+        """Every config some method has, every method with some config, and every dataset file exist (one
+        error naming each problem): a config no method has, or a method with none of the configs, is a
+        mistake rather than a pair to leave out."""
         problems = []
+        for config in self.configs:
+            reasons = [self._pair_problem(m, config) for m in self.methods]
+            if all(reasons):
+                problems += reasons
         for method in self.methods:
-            for trainer in filter(None, (self.stack_on.get(method), method)):
-                for config in self.configs:
-                    try:
-                        config_layers(trainer, config)
-                    except ConfigLayerError as err:
-                        problems.append(str(err))
+            reasons = [self._pair_problem(method, c) for c in self.configs]
+            if all(reasons):
+                problems += reasons
         datasets = [*self.datasets, *(self.target_list if self.protocol == "crossmodal" else ())]
         missing = [p for p in dict.fromkeys(dataset_config_file(d) for d in datasets) if not p.is_file()]
         if missing:
@@ -136,10 +158,9 @@ def expand(grid: Grid, output: str | Path) -> list[RunSpec]:
                    opts=(*opts, "TRAINER.STACKING.INIT_FROM", str(source.folder)), after=(source.folder,))
 
     user = grid.opts
-    for method in grid.methods:
-        for config in grid.configs:
-            for dataset in grid.datasets:
-                _expand_one(grid, method, config, dataset, user, one, stacked)
+    for method, config in grid.pairs():
+        for dataset in grid.datasets:
+            _expand_one(grid, method, config, dataset, user, one, stacked)
     return list(specs.values())
 
 

@@ -6,11 +6,13 @@ anything, and a sweep of many short runs pays that for every run. Here one inter
 ``__main__`` (runpy) with the run's argv and environment, its stdout and stderr going to the run's log, and
 ends with the script's exit status, as a fresh process would.
 
-The parent only imports. torch must not have run parallel (OpenMP) work before a fork, or a child can hang
-in the copied thread pool; and CUDA is never initialised there, so each child still picks its device with
-CUDA_VISIBLE_DEVICES. What a fresh process would have of its own is renewed in the child: the run timer
+The parent imports, and builds on the CPU the backbone a train.py run is about to load
+(:func:`prebuild_backbone`), so that the runs forked after it take that model instead of building it again
+(a checkpoint's load, digest and model construction: seconds per run). It works with one torch thread: torch
+must not have run parallel (OpenMP) work before a fork, or a child can hang in the copied thread pool; and
+CUDA is never initialised there, so each child still picks its device with CUDA_VISIBLE_DEVICES. What a fresh process would have of its own is renewed in the child: the run timer
 counts from the fork (so the run's "imports" phase is about 0), Python's and numpy's global RNGs are seeded
-anew, and OMP_NUM_THREADS (which OpenMP read when torch was imported) becomes torch.set_num_threads.
+anew, and the thread count a fresh process would choose (medprompt/threads.py) becomes torch.set_num_threads.
 
 The sweep's local executor does not fork itself (its job threads and progress bar may hold a lock at the
 moment of a fork, which the child would inherit held): each job slot talks to its own server process,
@@ -20,6 +22,8 @@ with :func:`run_forked` directly.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
 import runpy
@@ -40,15 +44,56 @@ def preload() -> None:
 
     threads.prepare_environment()  # as train.py does: OpenMP reads it once, when torch loads
     import open_clip  # noqa: F401
-    import torch  # noqa: F401
+    import torch
 
+    torch.set_num_threads(1)  # no OpenMP thread pool before a fork (see the module docstring)
     import medprompt.timing  # noqa: F401
     try:
         import dassl.engine  # noqa: F401
 
         import datasets  # noqa: F401
+        import train  # noqa: F401  (its setup_cfg tells prebuild_backbone what a run loads)
         import trainers  # noqa: F401
     except ImportError:
+        pass
+
+
+def _reload_hub_settings() -> None:
+    """huggingface_hub reads its folders and offline flag from the environment once, at import."""
+    if "huggingface_hub.constants" in sys.modules:
+        import importlib
+
+        importlib.reload(sys.modules["huggingface_hub.constants"])
+
+
+@contextlib.contextmanager
+def _environment(env: dict[str, str]):
+    saved = dict(os.environ)
+    os.environ.update(env)
+    _reload_hub_settings()
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+        _reload_hub_settings()
+
+
+def prebuild_backbone(script: str, args: Sequence[str], env: dict[str, str]) -> None:
+    """Build here, in the run's environment, the backbone the train.py run `args` will load
+    (medprompt.backbones.prebuild; not for `random` weights, which the run's seed draws). Whatever fails
+    here (a mistyped option, a missing backbone) is left for the run to meet and report in its own log."""
+    if Path(script).name != "train.py" or "train" not in sys.modules:
+        return
+    from medprompt.backbones import prebuild
+
+    train = sys.modules["train"]
+    quiet = io.StringIO()
+    try:
+        with _environment(env), contextlib.redirect_stdout(quiet), contextlib.redirect_stderr(quiet):
+            cfg = train.setup_cfg(train.build_parser().parse_args(list(args)))
+            prebuild(cfg.MODEL.BACKBONE.NAME, cfg.MODEL.BACKBONE.WEIGHTS)
+    except (Exception, SystemExit):  # noqa: BLE001  (the run reports it)
         pass
 
 
@@ -56,19 +101,20 @@ def _fresh_process_state(env: dict[str, str]) -> None:
     """What a fresh interpreter would have of its own (see the module docstring)."""
     import random
 
+    from medprompt import threads
+    from medprompt.errors import ConfigError
     from medprompt.timing import RUN_TIMER
 
     RUN_TIMER.reset()
-    if "huggingface_hub.constants" in sys.modules:  # the hub's folders and offline flag come from the env
-        import importlib
-
-        importlib.reload(sys.modules["huggingface_hub.constants"])
+    _reload_hub_settings()
     random.seed()
     if "numpy" in sys.modules:
         sys.modules["numpy"].random.seed()
-    threads = env.get("OMP_NUM_THREADS")
-    if threads and "torch" in sys.modules:
-        sys.modules["torch"].set_num_threads(max(1, int(threads)))
+    if "torch" in sys.modules:
+        try:
+            sys.modules["torch"].set_num_threads(threads.choose_threads(env)[0])
+        except ConfigError:
+            pass  # a bad OMP_NUM_THREADS: train.py says so (threads.apply)
 
 
 def _child(script: str, args: Sequence[str], env: dict[str, str], out_path: str, append: bool,
@@ -144,7 +190,8 @@ def text_only_trainers(names: Sequence[str]) -> dict:
 
 def serve() -> None:
     """Read {"script", "args", "env", "log"} lines on stdin, run each forked (appending to its log),
-    answer {"status": code} on stdout; a {"text_only": [trainers]} line is answered by
+    answer {"status": code} on stdout (a train.py run's backbone is built here first, :func:`prebuild_backbone`);
+    a {"text_only": [trainers]} line is answered by
     :func:`text_only_trainers` (the sweep asks here rather than import Dassl a second time). Preload
     first, then say {"ready": pid}."""
     replies = os.fdopen(os.dup(1), "w", buffering=1)
@@ -156,9 +203,12 @@ def serve() -> None:
         if "text_only" in request:
             replies.write(json.dumps(text_only_trainers(request["text_only"])) + "\n")
             continue
+        prebuild_backbone(request["script"], request["args"], request["env"])
         status = run_forked(request["script"], request["args"], request["env"], request["log"], append=True,
                             close=(replies.fileno(),))
         replies.write(json.dumps({"status": status}) + "\n")
+    replies.flush()
+    os._exit(0)  # nothing left to do: skip the interpreter's seconds of tearing down torch
 
 
 class WarmServer:
