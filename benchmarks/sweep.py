@@ -34,7 +34,10 @@ line (imports, backbone build, description encoding, training, image encoding, e
 a side spent outside its runs' Time: lines is "outside runs" (sweep: the driver's start-up and warm
 interpreters, planning, polling, the results table; published: interpreter start before the run's clock).
 
-    python benchmarks/sweep.py [--out DIR] [--seeds 1 2 3] [--methods ...] [--dataset FFA] \\
+With `--jobs N` side (a) runs N at a time; its runs then overlap, so their phases sum to more than the wall
+time and "outside runs" can be negative.
+
+    python benchmarks/sweep.py [--out DIR] [--seeds 1 2 3] [--methods ...] [--dataset FFA] [--jobs 1] \\
         [--test-images 93 --val-images 89 --image-size 224] [-- KEY VALUE ...  (options of every run)]
 
 Writes DIR/sweep_benchmark.json and DIR/sweep_benchmark.md.
@@ -121,7 +124,7 @@ def sweep_side(args, out: Path, extra: list[str]) -> dict:
         output = out / "sweep" / f"group{i}"
         cmd = [sys.executable, str(REPO / "sweep.py"), "zeroshot", "--methods", *trainers, "--configs", *configs,
                "--datasets", args.dataset, "--seeds", *map(str, args.seeds), "--data", str(args.data),
-               "--output", str(output), "--", "MODEL.CACHE_DIR", str(cache), *extra, *opts]
+               "--output", str(output), "--jobs", str(args.jobs), "--", "MODEL.CACHE_DIR", str(cache), *extra, *opts]
         start = time.perf_counter()
         proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True)
         seconds = time.perf_counter() - start
@@ -186,7 +189,8 @@ def markdown(result: dict) -> str:
     return "\n".join([
         f"# Sweep benchmark ({result['when']})", "",
         f"{len(w['methods'])} method settings x {len(w['seeds'])} seeds = {len(a['runs'])} runs on {w['dataset']} "
-        f"({w['test_images']} test images, {w['image_size']} px), torch threads {w['threads']}, options "
+        f"({w['test_images']} test images, {w['image_size']} px), torch threads {w['threads']}, sweep jobs "
+        f"{w.get('jobs', 1)}, options "
         f"{' '.join(w['options']) or '(none)'}; "
         f"{result['machine']}.", "",
         f"- (a) sweep driver: **{a['seconds']:.1f} s** ({len(a['invocations'])} invocations); runs that encoded "
@@ -218,6 +222,9 @@ def main(argv: list[str] | None = None) -> int:
                         "no MODEL.BACKBONE.WEIGHTS (the options after -- name the backbone)")
     p.add_argument("--threads", type=int, default=0,
                    help="torch threads of every run on both sides (OMP_NUM_THREADS); 0: torch's default")
+    p.add_argument("--jobs", type=int, default=1,
+                   help="side (a): sweep.py --jobs (runs at a time, the cores split between them); side (b) "
+                        "runs one by one, as the published scripts do")
     p.add_argument("--sides", nargs="+", default=["sweep", "published"], choices=["sweep", "published"])
     args = p.parse_args(argv[:cut])
     if args.threads:  # read by every process both sides start (the sweep's warm interpreters too)
@@ -234,7 +241,7 @@ def main(argv: list[str] | None = None) -> int:
                          f"Python {platform.python_version()}",
               "workload": {"methods": args.methods, "seeds": args.seeds, "dataset": args.dataset,
                            "test_images": args.test_images, "val_images": args.val_images,
-                           "image_size": args.image_size, "threads": args.threads or "default",
+                           "image_size": args.image_size, "threads": args.threads or "default", "jobs": args.jobs,
                            "options": extra}}
     for side in args.sides:
         print(f"Timing the {side} side ...", flush=True)

@@ -44,4 +44,8 @@ def test_reduced_sweep_benchmark(native_dir, tmp_path):
     # the sweep's runs are forked from its warm interpreter: they import nothing, fresh processes do
     assert all("# forked from the sweep's warm interpreter" in log for log in logs["a"])
     assert sweep["split"]["imports"] < 0.2 * published["split"]["imports"]
+    # one sweep invocation, whose warm interpreter built the backbone once: no run built one
+    assert len(sweep["invocations"]) == 1
+    assert all("Backbone built by the sweep's warm interpreter" in log for log in logs["a"])
+    assert not any("Backbone built by" in log for log in logs["b"])
     assert "ratio (b)/(a)" in (out / "sweep_benchmark.md").read_text()

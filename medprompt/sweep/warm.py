@@ -8,11 +8,12 @@ ends with the script's exit status, as a fresh process would.
 
 The parent imports, and builds on the CPU the backbone a train.py run is about to load
 (:func:`prebuild_backbone`), so that the runs forked after it take that model instead of building it again
-(a checkpoint's load, digest and model construction: seconds per run). It works with one torch thread: torch
-must not have run parallel (OpenMP) work before a fork, or a child can hang in the copied thread pool; and
-CUDA is never initialised there, so each child still picks its device with CUDA_VISIBLE_DEVICES. What a fresh process would have of its own is renewed in the child: the run timer
-counts from the fork (so the run's "imports" phase is about 0), Python's and numpy's global RNGs are seeded
-anew, and the thread count a fresh process would choose (medprompt/threads.py) becomes torch.set_num_threads.
+(a checkpoint's load, digest and model construction: seconds per run). It works with one torch thread:
+torch must not have run parallel (OpenMP) work before a fork, or a child can hang in the copied thread
+pool; and CUDA is never initialised there, so each child still picks its device with CUDA_VISIBLE_DEVICES.
+What a fresh process would have of its own is renewed in the child: the run timer counts from the fork (so
+the run's "imports" phase is about 0), Python's and numpy's global RNGs are seeded anew, and the thread
+count a fresh process would choose (medprompt/threads.py) becomes torch.set_num_threads.
 
 The sweep's local executor does not fork itself (its job threads and progress bar may hold a lock at the
 moment of a fork, which the child would inherit held): each job slot talks to its own server process,
