@@ -206,29 +206,76 @@ def _file_identity(path: str) -> tuple:
     return os.path.realpath(path), stat.st_size, stat.st_mtime_ns
 
 
+def _folder_identity(folder: str) -> tuple:
+    return tuple(_file_identity(os.path.join(folder, f)) for f in sorted(os.listdir(folder))
+                 if os.path.isfile(os.path.join(folder, f)))
+
+
+def _hub_files(model_name: str, weights: str) -> tuple:
+    """The files of the local Hugging Face snapshot these settings load (its folder, as open_clip reads
+    the config and the weights from it), or () when it is not in the cache."""
+    target = _hub_repo_for(model_name, weights)
+    if target is None:
+        return ()
+    from huggingface_hub import try_to_load_from_cache
+
+    found = try_to_load_from_cache(*target)
+    return _folder_identity(os.path.dirname(found)) if isinstance(found, str) else ()
+
+
 def build_key(name: str, weights: str = "") -> tuple | None:
     """What makes two builds of a backbone give the same model, or None when they may not: `random`
-    weights are drawn from the run's own seed. Files are named with their size and time."""
+    weights are drawn from the run's own seed. The files read are named with their size and time (a hub
+    model's: those of its cached snapshot, () when it is not cached yet)."""
     model_name, weights = resolve(name, weights)
     if weights == RANDOM_WEIGHTS:
         return None
-    files: tuple = ()
     if os.path.isfile(weights):
         files = _file_identity(weights)
     elif model_name.startswith(LOCAL_DIR_PREFIX):
         folder = model_name[len(LOCAL_DIR_PREFIX):]
         if not os.path.isdir(folder):
             return None
-        files = tuple(_file_identity(os.path.join(folder, f)) for f in sorted(os.listdir(folder))
-                      if os.path.isfile(os.path.join(folder, f)))
+        files = _folder_identity(folder)
+    else:
+        files = _hub_files(model_name, weights)
     return model_name, weights, files
+
+
+DIGESTS = "backbone_digests"
+
+
+def _digest_with_cache(model: nn.Module, key: tuple | None, cache_dir: str | os.PathLike | None) -> str:
+    """weights_digest(model), read from `cache_dir` when these files were hashed before: hashing is a
+    second of a ViT-B/16's build and seconds of a ViT-L/14's. Keyed by the files' paths, sizes and times,
+    as the image features are; nothing is kept without files (random weights, a hub model not cached)."""
+    if cache_dir is None or key is None or not key[2]:
+        return weights_digest(model)
+    import json
+
+    from medprompt.atomic import write_json
+
+    text = json.dumps(key, sort_keys=True, default=str)
+    path = os.path.join(cache_dir, DIGESTS, hashlib.sha256(text.encode()).hexdigest()[:32] + ".json")
+    try:
+        with open(path, encoding="utf-8") as handle:
+            entry = json.load(handle)
+        if entry.get("key") == text and isinstance(entry.get("digest"), str):
+            print(f"Reused the weights digest of {key[0]} from {path}")
+            return entry["digest"]
+    except (OSError, ValueError):
+        pass
+    digest = weights_digest(model)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    write_json(path, {"key": text, "digest": digest})
+    return digest
 
 
 #: backbones a warm interpreter built before forking the runs that use them (medprompt/sweep/warm.py)
 _PREBUILT: dict[tuple, Backbone] = {}
 
 
-def prebuild(name: str, weights: str = "") -> float | None:
+def prebuild(name: str, weights: str = "", digest_cache: str | os.PathLike | None = None) -> float | None:
     """Build a backbone here for the runs forked from this process afterwards (each takes it once,
     :func:`load_backbone`); seconds taken, or None when it cannot be shared (:func:`build_key`). Only one
     is kept: another one replaces it."""
@@ -238,15 +285,17 @@ def prebuild(name: str, weights: str = "") -> float | None:
     if key not in _PREBUILT:
         _PREBUILT.clear()
         start = time.perf_counter()
-        backbone = load_backbone(name, weights)
+        backbone = load_backbone(name, weights, digest_cache=digest_cache)
         backbone.prebuilt_seconds = round(time.perf_counter() - start, 2)
         _PREBUILT[key] = backbone
     return _PREBUILT[key].prebuilt_seconds
 
 
-def load_backbone(name: str, weights: str = "", device: str | torch.device = "cpu") -> Backbone:
+def load_backbone(name: str, weights: str = "", device: str | torch.device = "cpu",
+                  digest_cache: str | os.PathLike | None = None) -> Backbone:
     """Build the open_clip model, its tokenizer and its test-time preprocessing, frozen and in eval mode
-    (or take the one this process's warm parent built for it, :func:`prebuild`)."""
+    (or take the one this process's warm parent built for it, :func:`prebuild`). `digest_cache`: a folder
+    that keeps the weights digest of checkpoint files hashed before (:func:`_digest_with_cache`)."""
     if _PREBUILT:
         key = build_key(name, weights)
         if key in _PREBUILT:  # a forked run's own copy: taken once, so a second load builds anew
@@ -292,5 +341,5 @@ def load_backbone(name: str, weights: str = "", device: str | torch.device = "cp
             ) from err
         raise
     model.eval().requires_grad_(False)
-    digest = weights_digest(model)
+    digest = _digest_with_cache(model, build_key(name, weights), digest_cache)
     return Backbone(model.to(device), tokenizer, preprocess, name, weights or "default", digest)

@@ -30,7 +30,13 @@ from torch import Tensor
 
 from medprompt.atomic import write_with
 
-DEFAULT_DIR = Path(os.environ.get("MEDPROMPT_CACHE", Path.home() / ".cache" / "medprompt"))
+def cache_root(setting: str) -> Path | None:
+    """The folder a MODEL.CACHE_DIR setting names: None for "none" (no cache), else the setting, else
+    $MEDPROMPT_CACHE, else ~/.cache/medprompt. The environment is read at each call: a run forked from a
+    warm interpreter has its own."""
+    if setting == "none":
+        return None
+    return Path(setting or os.environ.get("MEDPROMPT_CACHE") or Path.home() / ".cache" / "medprompt")
 
 
 def content_key(parts: dict) -> str:

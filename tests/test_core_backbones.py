@@ -134,3 +134,47 @@ def test_a_prebuilt_backbone_is_taken_once_and_only_for_the_same_files(native_di
     weights = folder / "open_clip_pytorch_model.bin"
     os.utime(weights, ns=(weights.stat().st_atime_ns, weights.stat().st_mtime_ns + 10**9))  # the file changed
     assert load_backbone(name).prebuilt_seconds is None
+
+
+def test_the_weights_digest_is_kept_per_checkpoint_file_and_redone_when_the_file_changes(native_dir, tmp_path,
+                                                                                         monkeypatch, capsys):
+    import os
+    import shutil
+
+    from medprompt import backbones
+
+    folder = tmp_path / "model"
+    shutil.copytree(native_dir, folder)
+    name, cache = f"local-dir:{folder}", tmp_path / "cache"
+    hashed = []
+    real = backbones.weights_digest
+    monkeypatch.setattr(backbones, "weights_digest", lambda model: hashed.append(1) or real(model))
+    first = load_backbone(name, digest_cache=cache)
+    again = load_backbone(name, digest_cache=cache)
+    assert len(hashed) == 1 and again.digest == first.digest == real(again.model)
+    assert "Reused the weights digest of local-dir:" in capsys.readouterr().out
+    weights = folder / "open_clip_pytorch_model.bin"
+    state = torch.load(weights)
+    key = next(k for k, v in state.items() if v.is_floating_point())
+    state[key] = state[key] + 1
+    torch.save(state, weights)  # other weights in the same file: its size or time changes
+    os.utime(weights, ns=(weights.stat().st_atime_ns, weights.stat().st_mtime_ns + 10**9))
+    changed = load_backbone(name, digest_cache=cache)
+    assert len(hashed) == 2 and changed.digest != first.digest
+    load_backbone(name, "random", digest_cache=cache)
+    load_backbone(name, "random", digest_cache=cache)
+    assert len(hashed) == 4  # random weights are never looked up
+    assert len(list((cache / backbones.DIGESTS).iterdir())) == 2
+
+
+def test_cache_root_reads_the_setting_then_the_environment_at_each_call(tmp_path, monkeypatch):
+    from pathlib import Path
+
+    from medprompt.feature_cache import cache_root
+
+    assert cache_root("none") is None
+    assert cache_root(str(tmp_path / "x")) == tmp_path / "x"
+    monkeypatch.setenv("MEDPROMPT_CACHE", str(tmp_path / "env"))
+    assert cache_root("") == tmp_path / "env"
+    monkeypatch.delenv("MEDPROMPT_CACHE")
+    assert cache_root("") == Path.home() / ".cache" / "medprompt"

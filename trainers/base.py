@@ -32,7 +32,7 @@ from medprompt.backbones import load_backbone
 from medprompt.descriptions import match_descriptions, truncate_to_context
 from medprompt.data.specs import synthetic_descriptions
 from medprompt.errors import CheckpointError
-from medprompt.feature_cache import DEFAULT_DIR, FeatureCache, content_key, file_id
+from medprompt.feature_cache import FeatureCache, cache_root, content_key, file_id
 from medprompt.image_features import encode_loader, loader_settings
 from medprompt.losses import cosine_logits
 from medprompt.schedule import build_lr_scheduler
@@ -97,8 +97,10 @@ class PromptTrainerBase(TrainerX):
     def build_model(self):
         cfg = self.cfg
         print(f"Loading backbone {cfg.MODEL.BACKBONE.NAME!r} (weights: {cfg.MODEL.BACKBONE.WEIGHTS or 'default'})")
+        cache_dir = cache_root(cfg.MODEL.CACHE_DIR)
         with RUN_TIMER.phase("backbone build"):
-            self.backbone = load_backbone(cfg.MODEL.BACKBONE.NAME, cfg.MODEL.BACKBONE.WEIGHTS, self.device)
+            self.backbone = load_backbone(cfg.MODEL.BACKBONE.NAME, cfg.MODEL.BACKBONE.WEIGHTS, self.device,
+                                          digest_cache=cache_dir)
         if self.backbone.prebuilt_seconds is not None:
             print(f"Backbone built by the sweep's warm interpreter before forking this run "
                   f"({self.backbone.prebuilt_seconds:.1f} s, outside this run's clock; shared by its runs)")
@@ -109,8 +111,7 @@ class PromptTrainerBase(TrainerX):
             print(f"Text encoder: full {self.backbone.tokenizer.context_length}-token context "
                   "(MODEL.FULL_TEXT_CONTEXT True), no trimming to the longest prompt")
         self.logit_scale = float(self.clip.logit_scale.exp())
-        cache_dir = cfg.MODEL.CACHE_DIR
-        self.cache = FeatureCache(None if cache_dir == "none" else (cache_dir or DEFAULT_DIR))
+        self.cache = FeatureCache(cache_dir)
 
         self.learner = self.build_learner()
         if self.learner is None:

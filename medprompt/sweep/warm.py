@@ -87,13 +87,14 @@ def prebuild_backbone(script: str, args: Sequence[str], env: dict[str, str]) -> 
     if Path(script).name != "train.py" or "train" not in sys.modules:
         return
     from medprompt.backbones import prebuild
+    from medprompt.feature_cache import cache_root
 
     train = sys.modules["train"]
     quiet = io.StringIO()
     try:
         with _environment(env), contextlib.redirect_stdout(quiet), contextlib.redirect_stderr(quiet):
             cfg = train.setup_cfg(train.build_parser().parse_args(list(args)))
-            prebuild(cfg.MODEL.BACKBONE.NAME, cfg.MODEL.BACKBONE.WEIGHTS)
+            prebuild(cfg.MODEL.BACKBONE.NAME, cfg.MODEL.BACKBONE.WEIGHTS, cache_root(cfg.MODEL.CACHE_DIR))
     except (Exception, SystemExit):  # noqa: BLE001  (the run reports it)
         pass
 
