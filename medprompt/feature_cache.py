@@ -30,6 +30,7 @@ from torch import Tensor
 
 from medprompt.atomic import write_with
 
+
 def cache_root(setting: str) -> Path | None:
     """The folder a MODEL.CACHE_DIR setting names: None for "none" (no cache), else the setting, else
     $MEDPROMPT_CACHE, else ~/.cache/medprompt. The environment is read at each call: a run forked from a

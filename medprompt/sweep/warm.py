@@ -210,6 +210,8 @@ def serve() -> None:
                             close=(replies.fileno(),))
         replies.write(json.dumps({"status": status}) + "\n")
     replies.flush()
+    sys.stdout.flush()
+    sys.stderr.flush()
     os._exit(0)  # nothing left to do: skip the interpreter's seconds of tearing down torch
 
 
