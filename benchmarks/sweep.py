@@ -55,7 +55,6 @@ import shutil
 import subprocess
 import sys
 import time
-from collections import defaultdict
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -64,7 +63,7 @@ sys.path.insert(0, str(REPO / "tests"))  # tiny_data: the generated image tree
 
 from medprompt.atomic import write_json, write_text  # noqa: E402
 from medprompt.sweep.grid import Grid, expand  # noqa: E402
-from medprompt.timing import PHASES, parse_summary  # noqa: E402
+from medprompt.timing import parse_summary, sum_phases  # noqa: E402
 
 #: name -> (trainer, config name, options)
 SETTINGS = {
@@ -105,14 +104,9 @@ def run_record(log: Path) -> dict:
 
 def split_of(runs: list[dict], wall: float) -> dict[str, float]:
     """Sum over runs of each Time: phase, plus the side's wall time outside the runs' clocks."""
-    split: dict[str, float] = defaultdict(float)
-    for run in runs:
-        for name, seconds in (run["time"] or {}).items():
-            if name != "total":
-                split[name] += seconds
-    order = [p for p in PHASES if p in split] + sorted(p for p in split if p not in PHASES and p != "other")
-    out = {name: round(split[name], 2) for name in order + ["other"] if name in split}
-    out[OUTSIDE] = round(wall - sum((r["time"] or {}).get("total", 0.0) for r in runs), 2)
+    sums = sum_phases(run["time"] for run in runs)
+    out = {name: round(seconds, 2) for name, seconds in sums.items() if name != "total"}
+    out[OUTSIDE] = round(wall - sums.get("total", 0.0), 2)
     return out
 
 

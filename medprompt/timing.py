@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import re
 import time
-from typing import Iterator
+from typing import Iterable, Iterator
 
 #: The phases a run reports, in the order of the summary line (others follow in first-use order).
 PHASES = ("imports", "backbone build", "description encoding", "training", "image encoding", "evaluation")
@@ -72,6 +72,17 @@ def parse_summary(text: str) -> dict[str, float] | None:
         name, seconds, _unit = part.rsplit(" ", 2)
         phases[name] = float(seconds)
     return phases
+
+
+def sum_phases(summaries: Iterable[dict[str, float] | None]) -> dict[str, float]:
+    """Each phase, and 'total', summed over runs' parsed summary lines (None: a run without one), phases
+    in the summary line's order."""
+    sums: dict[str, float] = {}
+    for summary in filter(None, summaries):
+        for name, seconds in summary.items():
+            sums[name] = sums.get(name, 0.0) + seconds
+    order = [p for p in PHASES if p in sums] + [p for p in sums if p not in PHASES and p not in ("other", "total")]
+    return {name: sums[name] for name in [*order, "other", "total"] if name in sums}
 
 
 #: The timer of this process's run (train.py starts it before its heavy imports).

@@ -10,7 +10,7 @@ import pytest
 import tiny_data
 from e2e import needs_dassl, train
 from medprompt import timing
-from medprompt.timing import PhaseTimer
+from medprompt.timing import PhaseTimer, parse_summary
 
 
 def test_nested_phases_are_counted_once(monkeypatch):
@@ -69,3 +69,14 @@ def test_a_run_logs_its_time_split_and_its_cache_reuse(native_dir, tmp_path):
     assert re.search(r"^Reused 8 cached test image features from \S+$", second, re.M)
     assert re.search(r"^Reused \d+ cached text features from \S+\.pt$", second, re.M)
     assert (tmp_path / "first" / "log.txt").read_text().count("Time: ") == 1  # the line is in the log file too
+
+
+def test_sum_phases_adds_runs_phase_by_phase_in_the_summary_order():
+    from medprompt.timing import sum_phases
+
+    first = parse_summary("Time: 3.0 s total = training 2.0 s, imports 0.5 s, other 0.5 s")
+    second = parse_summary("x\nTime: 2.0 s total = imports 0.25 s, my phase 1.0 s, other 0.75 s\n")
+    sums = sum_phases([first, None, second])
+    assert list(sums) == ["imports", "training", "my phase", "other", "total"]
+    assert sums == {"imports": 0.75, "training": 2.0, "my phase": 1.0, "other": 1.25, "total": 5.0}
+    assert sum_phases([]) == {}

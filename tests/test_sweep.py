@@ -24,6 +24,7 @@ from medprompt.sweep.executors import slot_env
 from medprompt.sweep.grid import CROSSMODAL_TARGETS, Grid, GridError, expand
 from medprompt.sweep.layout import REPO, RunKey, place, run_dir
 from medprompt.sweep.task import DONE, FAILED, Task, read_marker, run_task, task_state
+from medprompt.timing import parse_summary
 
 FINISHED_LOG = "** Arguments **\neval_only: False\n\nepoch [1/1] batch [1/1]\nFinish training\n" \
                "Evaluate on the *test* set\n=> result\n* total: 8\n* accuracy: 50.00%\n"
@@ -312,6 +313,9 @@ def test_local_jobs_sweep_fills_the_table_and_encodes_images_once(local_sweep):
     # the test images of BTMRI are encoded by one run; the three others read the shared cache
     assert len(re.findall(r"^Cached \d+ test image features at ", logs, re.M)) == 1
     assert len(re.findall(r"^Reused \d+ cached test image features from ", logs, re.M)) == 3
+    # the sweep's own line: its runs' phases summed (they overlap two at a time)
+    assert re.search(r"^Time: sweep [\d.]+ s; [\d.]+ s in the 4 runs \(imports [\d.]+ s, .*\), 2 at a time$",
+                     proc.stdout, re.M)
 
 
 def test_failed_run_is_reported_with_its_log_and_retried_alone(local_sweep, tiny_world, capsys):
@@ -332,6 +336,13 @@ def test_failed_run_is_reported_with_its_log_and_retried_alone(local_sweep, tiny
     assert code == 0, text
     assert f"Skipping {out / 'fewshot/BTMRI/shots_1/CoOp/vit_b16/seed1'}: finished" in text
     assert "1 run(s) done, 0 failed, 1 skipped" in text
+    # one job at a time: the sweep's time is its run's, summed by phase, plus what lies outside it
+    line = re.search(r"^Time: sweep ([\d.]+) s = ([\d.]+) s in the 1 run \((.*)\) \+ ([\d.]+) s outside them",
+                     text, re.M)
+    assert line and "training" in line.group(3)
+    assert abs(float(line.group(1)) - float(line.group(2)) - float(line.group(4))) < 0.2
+    run_time = parse_summary((out / ".sweep/logs/fewshot__Pneumonia__shots_1__CoOp__vit_b16__seed1.log").read_text())
+    assert abs(run_time["total"] - float(line.group(2))) < 0.05
 
     code, text, _ = sweep(capsys, "status", "--output", out)
     assert code == 0 and "2 done, 0 running, 0 queued, 0 failed" in text

@@ -193,6 +193,23 @@ def wait(tasks: list[Task], executor, poll: float) -> dict[str, tuple[str, str]]
         bar.close()
 
 
+def time_line(tasks: list[Task], seconds: float, jobs: int) -> str:
+    """Where a local sweep's time went: its runs' Time: lines summed, and (one job at a time) the rest."""
+    from medprompt.timing import parse_summary, sum_phases
+
+    found = [parse_summary(Path(t.log).read_text(errors="replace")) if Path(t.log).is_file() else None
+             for t in tasks]
+    sums = sum_phases(found)
+    own = sums.pop("total", 0.0)
+    phases = ", ".join(f"{name} {value:.1f} s" for name, value in sums.items())
+    count = sum(f is not None for f in found)
+    runs = f"{own:.1f} s in the {count} run{'s' if count != 1 else ''} ({phases})"
+    if jobs > 1:
+        return f"Time: sweep {seconds:.1f} s; {runs}, {jobs} at a time"
+    return (f"Time: sweep {seconds:.1f} s = {runs} + {seconds - own:.1f} s outside them (the driver, starting "
+            "the interpreters, the table)")
+
+
 def print_table(output: str, grid: Grid) -> int:
     from medprompt.results.cli import main as parse_results
 
@@ -242,6 +259,8 @@ def run_planned(args, grid: Grid, executor) -> int:
     if failed:
         print("Run the same command again to retry the failed runs only.")
     code = print_table(args.output, grid)
+    if args.executor == "local" and todo:
+        print(time_line(todo, time.perf_counter() - args.started, args.jobs))
     return 1 if failed else code
 
 
@@ -258,6 +277,8 @@ def show_status(args) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    started = time.perf_counter()
     own, opts = split_opts(sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(own)
+    args.started = started
     return show_status(args) if args.command == "status" else run_sweep(args, opts)
