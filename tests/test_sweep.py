@@ -203,6 +203,45 @@ def test_jobs_get_one_gpu_each_or_a_share_of_the_cpu(monkeypatch):
     assert slot_env(0, 1, []) == {}
 
 
+SPAN = ("import os, time; print('start', time.time(), 'threads', os.environ.get('OMP_NUM_THREADS', 'all')); "
+        "time.sleep({sleep}); print('end', time.time())")
+
+
+def spans_of(tasks: list[Task]) -> list[tuple[float, float, str]]:
+    """(start, end, OMP_NUM_THREADS or 'all') of each fake run, from its log."""
+    found = []
+    for task in tasks:
+        words = Path(task.log).read_text().split()
+        found.append((float(words[words.index("start") + 1]), float(words[words.index("end") + 1]),
+                      words[words.index("threads") + 1]))
+    return found
+
+
+def run_local(executor, tasks: list[Task]) -> list[tuple[float, float, str]]:
+    executor.start(tasks)
+    for thread in executor._threads:
+        thread.join(120)
+    return spans_of(tasks)
+
+
+def test_on_the_cpu_the_first_run_goes_alone_with_every_core_then_the_jobs_share_them(tmp_path, monkeypatch):
+    """The first run fills the caches the others read: alone and with every core it does not leave the
+    other jobs waiting on its share of the cores. With GPUs every job starts at once."""
+    from medprompt.sweep.executors import LocalExecutor
+
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    monkeypatch.setattr("medprompt.sweep.executors.available_cores", lambda: 4)
+    tasks = [fake_task(tmp_path, f"cpu{i}", SPAN.format(sleep=2)) for i in range(3)]
+    first, *others = run_local(LocalExecutor(jobs=2, gpus=[], warm=False), tasks)
+    assert first[2] == "all" and [o[2] for o in others] == ["2", "2"]
+    assert all(o[0] >= first[1] for o in others)  # nothing started before the first run ended
+    assert others[1][0] < others[0][1] and others[0][0] < others[1][1]  # then two at a time
+
+    tasks = [fake_task(tmp_path, f"gpu{i}", SPAN.format(sleep=2)) for i in range(2)]
+    gpu = run_local(LocalExecutor(jobs=2, gpus=["0", "1"], warm=False), tasks)
+    assert gpu[1][0] < gpu[0][1]
+
+
 # -- the warm executor's fork ---------------------------------------------------------------------------
 FORKED_SCRIPT = """
 import random, sys, time

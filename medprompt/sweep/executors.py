@@ -67,6 +67,10 @@ class LocalExecutor:
     def start(self, tasks: list[Task]) -> None:
         pending = list(tasks)
         unresolved = {t.folder for t in tasks}
+        # Several jobs on the CPU: the first run goes alone, with every core. It fills the feature caches
+        # (test images, descriptions) that the next runs read, and they would wait for it, idle, while it
+        # ran on its share of the cores (benchmarks/sweep.py --jobs 2, README "A zero-shot sweep ...").
+        alone = tasks[0].folder if self.jobs > 1 and not self.gpus and len(tasks) > 1 else None
         cond = threading.Condition()
         for task in tasks:
             clear_marker(task)
@@ -83,13 +87,15 @@ class LocalExecutor:
                         while True:
                             if not pending:
                                 return
-                            ready = next((t for t in pending if not unresolved.intersection(t.after)), None)
+                            ready = next((t for t in pending if not unresolved.intersection(t.after)
+                                          and (t.folder == alone or alone not in unresolved)), None)
                             if ready is not None:
                                 pending.remove(ready)
                                 break
                             cond.wait()
                     try:
-                        run_task(ready.with_env(env), launch, how)
+                        run_task(ready.with_env(slot_env(slot, 1, self.gpus) if ready.folder == alone else env),
+                                 launch, how)
                     finally:
                         with cond:
                             unresolved.discard(ready.folder)
