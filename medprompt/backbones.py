@@ -17,8 +17,10 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import os
 import socket
+import sys
 import time
 import urllib.parse
 from dataclasses import dataclass
@@ -28,6 +30,7 @@ import open_clip
 import torch
 from torch import nn
 
+from medprompt.atomic import write_json
 from medprompt.checkpoints import looks_like_checkpoint
 from medprompt.errors import CheckpointError
 from medprompt.package_tower import (BackboneNotFoundError, load_package_tower, package_tower_config,
@@ -182,10 +185,9 @@ _INITIALISERS = ("uniform_", "normal_", "trunc_normal_", "constant_", "ones_", "
 @contextlib.contextmanager
 def _skip_random_init():
     """torch.nn's initialisers do nothing inside: the random draws for weights a checkpoint then overwrites
-    are half of building a ViT-B/16 on the CPU. Only for a strict load of a whole checkpoint (open_clip's
-    `require_pretrained`), so no parameter keeps the uninitialised memory. (transformers has such a helper,
-    but entering it imports its modeling code, about 1 s.)"""
-    import sys
+    are over a third of building a ViT-B/16 on the CPU (benchmarks/backbone_build.py). Only for a strict
+    load of a whole checkpoint (open_clip's `require_pretrained`), so no parameter keeps the uninitialised
+    memory. (transformers has such a helper, but entering it imports its modeling code, about 1 s.)"""
 
     def keep(tensor, *args, **kwargs):
         return tensor
@@ -251,10 +253,6 @@ def _digest_with_cache(model: nn.Module, key: tuple | None, cache_dir: str | os.
     as the image features are; nothing is kept without files (random weights, a hub model not cached)."""
     if cache_dir is None or key is None or not key[2]:
         return weights_digest(model)
-    import json
-
-    from medprompt.atomic import write_json
-
     text = json.dumps(key, sort_keys=True, default=str)
     path = os.path.join(cache_dir, DIGESTS, hashlib.sha256(text.encode()).hexdigest()[:32] + ".json")
     try:
