@@ -12,8 +12,9 @@
    started from the upstream MedPromptCLIP prompts), all on the shipped tiny CLIP (config names `synth`
    and `centered_synth`): trained on the base classes of the training modality, evaluated on its new
    classes and, with no further training, on every class of each held-out modality. Datasets and classes
-   come from the world (medprompt/demo/plan.py). Runs go through the sweep's executor (one fresh
-   interpreter per run; --jobs at a time); a line per running run shows its method, dataset, epoch and eta.
+   come from the world (medprompt/demo/plan.py). Runs go through the sweep's executor (--jobs at a time,
+   each forked from its job's warm interpreter, which imported torch, open_clip and Dassl and built the
+   backbone once); a line per running run shows its method, dataset, epoch and eta.
    Finished runs are skipped. Output tree: <output>/base2new/{train_base,test_new}/<dataset>/shots_<K>/
    <Trainer>/<config>/seed<S>/ and <output>/heldout_modality/<dataset>/..., logs in <output>/.sweep/logs/.
 3. Prints the comparison tables (one method per row, to fit 120 columns; mean ± std over the world seeds),

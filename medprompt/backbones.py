@@ -315,15 +315,20 @@ def load_backbone(name: str, weights: str = "", device: str | torch.device = "cp
     else:  # the whole checkpoint is loaded strictly, or open_clip raises: no initial value survives
         kwargs, initialise = {"require_pretrained": True}, _skip_random_init()
     package_config = package_tower_config(model_name)
+    # Loaded weights leave the caller's torch random state as it was, however the model is built (here with
+    # or without initialisers, or by a warm parent before the fork): a run's seed then draws the same
+    # prompts and batches either way. Random weights are drawn from it, as the run's seed wants.
+    keep_rng = contextlib.nullcontext() if weights == RANDOM_WEIGHTS else torch.random.fork_rng(devices=[])
     try:
-        if package_config is not None:
-            model, tokenizer, preprocess = load_package_tower(
-                model_name[len(LOCAL_DIR_PREFIX):], package_config, weights == RANDOM_WEIGHTS)
-        else:
-            with contextlib.nullcontext() if online else _hub_offline(), stdout_with_isatty(), initialise:
-                model, _, preprocess = open_clip.create_model_and_transforms(
-                    model_name, pretrained=pretrained, **kwargs)
-                tokenizer = open_clip.get_tokenizer(model_name)
+        with keep_rng:
+            if package_config is not None:
+                model, tokenizer, preprocess = load_package_tower(
+                    model_name[len(LOCAL_DIR_PREFIX):], package_config, weights == RANDOM_WEIGHTS)
+            else:
+                with contextlib.nullcontext() if online else _hub_offline(), stdout_with_isatty(), initialise:
+                    model, _, preprocess = open_clip.create_model_and_transforms(
+                        model_name, pretrained=pretrained, **kwargs)
+                    tokenizer = open_clip.get_tokenizer(model_name)
     except RuntimeError as err:
         if "not found in built-ins" in str(err):
             raise BackboneNotFoundError(

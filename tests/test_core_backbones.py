@@ -178,3 +178,21 @@ def test_cache_root_reads_the_setting_then_the_environment_at_each_call(tmp_path
     assert cache_root("") == tmp_path / "env"
     monkeypatch.delenv("MEDPROMPT_CACHE")
     assert cache_root("") == Path.home() / ".cache" / "medprompt"
+
+
+def test_loaded_weights_leave_the_random_state_as_it_was_however_the_model_is_built(any_dir, monkeypatch):
+    """A run's seed must draw the same prompts whether its backbone was built by the run, with or without
+    initialisers, or by a warm parent before the fork; random weights are drawn from the seed."""
+    from medprompt import backbones
+
+    def draws_after(build) -> torch.Tensor:
+        torch.manual_seed(0)
+        build()
+        return torch.rand(4)
+
+    expected = draws_after(lambda: None)
+    assert torch.equal(draws_after(lambda: load_backbone(f"local-dir:{any_dir}")), expected)
+    monkeypatch.setattr(backbones, "_PREBUILT", {})
+    backbones.prebuild(f"local-dir:{any_dir}")
+    assert torch.equal(draws_after(lambda: load_backbone(f"local-dir:{any_dir}")), expected)  # taken
+    assert not torch.equal(draws_after(lambda: load_backbone(f"local-dir:{any_dir}", "random")), expected)
