@@ -46,7 +46,7 @@ from medprompt.sweep.executors import SlurmSettings, executor_for  # noqa: E402
 from medprompt.sweep.task import DONE, FAILED, QUEUED, RUNNING, Task, read_marker, task_state  # noqa: E402
 from medprompt.synthetic.world import WorldSettings, write_world  # noqa: E402
 from medprompt.threads import available_cores  # noqa: E402
-from medprompt.timing import parse_summary  # noqa: E402
+from medprompt.timing import parse_summary, sum_phases  # noqa: E402
 
 WIDTH = 120  # columns of the printed tables
 # Sizes, chosen for the time budget (docs/DEMO.md): images per class (train, val, test), shots, extra options
@@ -146,14 +146,12 @@ def follow(todo: list[Task], executor, plan: DemoPlan, poll: float) -> dict[str,
 
 def time_report(todo: list[Task], wall: float, jobs: int) -> str:
     """Where the runs' time went, from their 'Time:' lines."""
-    splits = [parse_summary(read_tail(t.log)) for t in todo]
-    splits = [s for s in splits if s]
+    splits = [s for s in (parse_summary(read_tail(t.log)) for t in todo) if s]
     if not splits:
         return ""
-    total = sum(s["total"] for s in splits)
-    imports = sum(s.get("imports", 0.0) for s in splits)
-    return (f"Runs: {len(splits)} in {wall:.0f} s ({jobs} at a time); their own time adds up to {total:.0f} s, of "
-            f"which {imports:.0f} s importing libraries")
+    sums = sum_phases(splits)
+    return (f"Runs: {len(splits)} in {wall:.0f} s ({jobs} at a time); their own time adds up to "
+            f"{sums['total']:.0f} s, of which {sums.get('imports', 0.0):.0f} s importing libraries")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -120,6 +120,8 @@ def test_quick_demo_fills_every_cell_of_its_tables(tmp_path, capsys):
         print(out)  # the progress lines and every cell of the tables, in the CI log
     n_runs = len(METHODS) * 3
     assert out.count(" done in ") == n_runs  # a line per run (its epochs too, when a poll falls in them)
+    assert re.search(rf"^Runs: {n_runs} in \d+ s \(\d+ at a time\); their own time adds up to \d+ s, of which "
+                     r"\d+ s importing libraries$", out, re.M)
     labels = [m.label if m.trainer == "MedPromptCLIP" else m.trainer for m in METHODS]
     for title, dataset, header in (("base2new: accuracy (K=4)", DATASETS[0], ["base", "new", "HM"]),
                                    ("heldout_modality: accuracy (K=4)", DATASETS[1], ["accuracy"])):

@@ -57,7 +57,6 @@ class LocalExecutor:
         if jobs < 1:
             raise ConfigError(f"--jobs must be at least 1, got {jobs}")
         self.jobs = jobs
-        self.warm = warm
         self.servers = [WarmServer() for _ in range(jobs)] if warm else []  # one per job slot, started on use
         # one job leaves every GPU visible and takes the first, as a plain train.py does; only several jobs
         # need the list (and asking torch for it costs the driver the seconds of importing torch)
