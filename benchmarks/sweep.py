@@ -34,13 +34,16 @@ line (imports, backbone build, description encoding, training, image encoding, e
 a side spent outside its runs' Time: lines is "outside runs" (sweep: the driver's start-up and warm
 interpreters, planning, polling, the results table; published: interpreter start before the run's clock).
 
-With `--jobs N` side (a) runs N at a time; its runs then overlap, so their phases sum to more than the wall
-time and "outside runs" can be negative.
+With `--jobs N [M ...]` side (a) is timed once per value, N runs at a time; its runs then overlap, so their
+phases sum to more than the wall time and "outside runs" can be negative. With `--repeats R` every side is
+timed R times (fresh output folders and an empty cache each time), in an order reversed every other
+repetition; the report gives each side's median, the ratio of the medians and the ratio within each
+repetition, and splits each side's median repetition (this CPU's speed drifts by 10-20% over minutes).
 
-    python benchmarks/sweep.py [--out DIR] [--seeds 1 2 3] [--methods ...] [--dataset FFA] [--jobs 1] \\
-        [--test-images 93 --val-images 89 --image-size 224] [-- KEY VALUE ...  (options of every run)]
+    python benchmarks/sweep.py [--out DIR] [--seeds 1 2 3] [--methods ...] [--dataset FFA] [--jobs 1 2] \\
+        [--repeats 3] [--test-images 93 --val-images 89 --image-size 224] [-- KEY VALUE ... (options of every run)]
 
-Writes DIR/sweep_benchmark.json and DIR/sweep_benchmark.md.
+Writes DIR/sweep_benchmark.json (after every repetition) and DIR/sweep_benchmark.md.
 """
 
 from __future__ import annotations
@@ -52,6 +55,7 @@ import os
 import platform
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import time
@@ -76,6 +80,7 @@ SETTINGS = {
 #: what makes a train.py run the published way (see the module docstring)
 PUBLISHED_WAY = ("MODEL.CACHE_DIR", "none", "MODEL.FULL_TEXT_CONTEXT", "True")
 OUTSIDE = "outside runs"
+PUBLISHED = "published way"
 ENCODED = re.compile(r"Encoding \d+ test images")
 REUSED = re.compile(r"^Reused \d+ cached test image features", re.M)
 
@@ -110,7 +115,7 @@ def split_of(runs: list[dict], wall: float) -> dict[str, float]:
     return out
 
 
-def sweep_side(args, out: Path, extra: list[str]) -> dict:
+def sweep_side(args, out: Path, extra: list[str], jobs: int) -> dict:
     """Every group through `python sweep.py zeroshot`, timed as whole processes."""
     cache = out / "cache"
     wall, runs, invocations = 0.0, [], []
@@ -118,7 +123,7 @@ def sweep_side(args, out: Path, extra: list[str]) -> dict:
         output = out / "sweep" / f"group{i}"
         cmd = [sys.executable, str(REPO / "sweep.py"), "zeroshot", "--methods", *trainers, "--configs", *configs,
                "--datasets", args.dataset, "--seeds", *map(str, args.seeds), "--data", str(args.data),
-               "--output", str(output), "--jobs", str(args.jobs), "--", "MODEL.CACHE_DIR", str(cache), *extra, *opts]
+               "--output", str(output), "--jobs", str(jobs), "--", "MODEL.CACHE_DIR", str(cache), *extra, *opts]
         start = time.perf_counter()
         proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True)
         seconds = time.perf_counter() - start
@@ -129,7 +134,8 @@ def sweep_side(args, out: Path, extra: list[str]) -> dict:
         logs = sorted((output / ".sweep" / "logs").glob("*.log"))
         runs += [run_record(log) for log in logs]
         invocations.append({"command": cmd, "seconds": round(seconds, 2), "runs": len(logs)})
-    return {"seconds": round(wall, 2), "runs": runs, "invocations": invocations, "split": split_of(runs, wall)}
+    return {"seconds": round(wall, 2), "runs": runs, "invocations": invocations, "split": split_of(runs, wall),
+            "jobs": jobs}
 
 
 def published_side(args, out: Path, extra: list[str]) -> dict:
@@ -175,26 +181,67 @@ def fixed_random_weights(out: Path) -> Path:
     return path
 
 
+def side_label(side: str, jobs: int) -> str:
+    return f"sweep --jobs {jobs}" if side == "sweep" else PUBLISHED
+
+
+def side_order(labels: list[str], repetition: int) -> list[str]:
+    """The sides of one repetition, reversed every other one, so that a slow spell of the machine does not
+    always fall on the same side."""
+    return labels if repetition % 2 == 0 else labels[::-1]
+
+
+def median_record(records: list[dict]) -> dict:
+    """The repetition whose total is the median (the lower middle one of an even count)."""
+    ranked = sorted(records, key=lambda r: r["seconds"])
+    return ranked[(len(ranked) - 1) // 2]
+
+
+def summarise(result: dict) -> None:
+    """Per side its totals and median; per sweep side the ratio of the medians and the ratio within each
+    repetition (both sides measured minutes apart)."""
+    sides = {label: [rep["sides"][label] for rep in result["repetitions"]] for label in result["labels"]}
+    result["summary"] = {label: {"seconds": [r["seconds"] for r in records],
+                                 "median": round(statistics.median(r["seconds"] for r in records), 2)}
+                         for label, records in sides.items()}
+    if PUBLISHED not in sides:
+        return
+    published = result["summary"][PUBLISHED]
+    result["ratios"] = {label: {"of_medians": round(published["median"] / summary["median"], 3),
+                                "per_repetition": [round(b / a, 3) for a, b in zip(summary["seconds"],
+                                                                                    published["seconds"])]}
+                        for label, summary in result["summary"].items() if label != PUBLISHED}
+
+
 def markdown(result: dict) -> str:
-    a, b = result["sweep"], result["published"]
-    phases = list(dict.fromkeys([*a["split"], *b["split"]]))
-    rows = [f"| {name} | {a['split'].get(name, 0.0):.1f} | {b['split'].get(name, 0.0):.1f} |" for name in phases]
-    w = result["workload"]
-    return "\n".join([
+    labels, summary, w = result["labels"], result["summary"], result["workload"]
+    median = {label: median_record([rep["sides"][label] for rep in result["repetitions"]]) for label in labels}
+    any_side = median[labels[0]]
+    lines = [
         f"# Sweep benchmark ({result['when']})", "",
-        f"{len(w['methods'])} method settings x {len(w['seeds'])} seeds = {len(a['runs'])} runs on {w['dataset']} "
-        f"({w['test_images']} test images, {w['image_size']} px), torch threads {w['threads']}, sweep jobs "
-        f"{w.get('jobs', 1)}, options "
-        f"{' '.join(w['options']) or '(none)'}; "
-        f"{result['machine']}.", "",
-        f"- (a) sweep driver: **{a['seconds']:.1f} s** ({len(a['invocations'])} invocations); runs that encoded "
-        f"test images: {sum(r['encoded_test_images'] for r in a['runs'])} of {len(a['runs'])}",
-        f"- (b) published way (emulated: {' '.join(b['options'])}): **{b['seconds']:.1f} s**; runs that encoded "
-        f"test images: {sum(r['encoded_test_images'] for r in b['runs'])} of {len(b['runs'])}",
-        f"- ratio (b)/(a): **{result['ratio']:.2f}x**", "",
-        "| seconds, summed over runs | (a) sweep | (b) published way |", "|---|---:|---:|", *rows,
-        f"| **total** | **{a['seconds']:.1f}** | **{b['seconds']:.1f}** |", "",
-    ])
+        f"{len(w['methods'])} method settings x {len(w['seeds'])} seeds = {len(any_side['runs'])} runs on "
+        f"{w['dataset']} ({w['test_images']} test images, {w['image_size']} px), torch threads {w['threads']}, "
+        f"options {' '.join(w['options']) or '(none)'}; {result['machine']}; {len(result['repetitions'])} "
+        f"repetition(s), sides in the order {' / '.join(labels)}, reversed every other repetition.", "",
+    ]
+    for label in labels:
+        side = median[label]
+        encoded = sum(r["encoded_test_images"] for r in side["runs"])
+        how = f" (emulated: {' '.join(side['options'])})" if label == PUBLISHED else ""
+        lines.append(f"- {label}{how}: median **{summary[label]['median']:.1f} s** of "
+                     f"{', '.join(f'{s:.1f}' for s in summary[label]['seconds'])}; runs that encoded test "
+                     f"images: {encoded} of {len(side['runs'])}")
+    for label, ratio in result.get("ratios", {}).items():
+        lines.append(f"- ratio {PUBLISHED} / {label}: **{ratio['of_medians']:.2f}x** of the medians; "
+                     f"within each repetition {', '.join(f'{r:.2f}x' for r in ratio['per_repetition'])}")
+    phases = list(dict.fromkeys(name for label in labels for name in median[label]["split"]))
+    lines += ["", "Split of each side's median repetition:", "",
+              "| seconds, summed over runs | " + " | ".join(labels) + " |",
+              "|---|" + "---:|" * len(labels)]
+    lines += [f"| {name} | " + " | ".join(f"{median[label]['split'].get(name, 0.0):.1f}" for label in labels) + " |"
+              for name in phases]
+    lines += ["| **total** | " + " | ".join(f"**{median[label]['seconds']:.1f}**" for label in labels) + " |", ""]
+    return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -216,9 +263,11 @@ def main(argv: list[str] | None = None) -> int:
                         "no MODEL.BACKBONE.WEIGHTS (the options after -- name the backbone)")
     p.add_argument("--threads", type=int, default=0,
                    help="torch threads of every run on both sides (OMP_NUM_THREADS); 0: torch's default")
-    p.add_argument("--jobs", type=int, default=1,
-                   help="side (a): sweep.py --jobs (runs at a time, the cores split between them); side (b) "
-                        "runs one by one, as the published scripts do")
+    p.add_argument("--jobs", type=int, nargs="+", default=[1],
+                   help="side (a), once per value: sweep.py --jobs (runs at a time, the cores split between "
+                        "them); side (b) runs one by one, as the published scripts do")
+    p.add_argument("--repeats", type=int, default=1,
+                   help="time every side this many times, alternating their order; medians are reported")
     p.add_argument("--sides", nargs="+", default=["sweep", "published"], choices=["sweep", "published"])
     args = p.parse_args(argv[:cut])
     if args.threads:  # read by every process both sides start (the sweep's warm interpreters too)
@@ -229,24 +278,32 @@ def main(argv: list[str] | None = None) -> int:
     weights = [] if args.weights == "none" else ["MODEL.BACKBONE.WEIGHTS", str(fixed_random_weights(out))]
     extra = [*weights, *argv[cut + 1:]]  # the runs' options (the caller's last: they win in train.py)
     args.data = args.data or make_data(args, out)
+    plan = [(side, jobs) for side in args.sides for jobs in (args.jobs if side == "sweep" else [1])]
+    labels = [side_label(side, jobs) for side, jobs in plan]
     result = {"when": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
               "script": "benchmarks/sweep.py", "argv": argv,
               "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
                          f"Python {platform.python_version()}",
               "workload": {"methods": args.methods, "seeds": args.seeds, "dataset": args.dataset,
                            "test_images": args.test_images, "val_images": args.val_images,
-                           "image_size": args.image_size, "threads": args.threads or "default", "jobs": args.jobs,
-                           "options": extra}}
-    for side in args.sides:
-        print(f"Timing the {side} side ...", flush=True)
-        result[side] = (sweep_side if side == "sweep" else published_side)(args, out, extra)
-        print(f"  {result[side]['seconds']:.1f} s, split {result[side]['split']}", flush=True)
-    if "sweep" in result and "published" in result:
-        result["ratio"] = round(result["published"]["seconds"] / result["sweep"]["seconds"], 3)
-        write_text(out / "sweep_benchmark.md", markdown(result))
-        print(markdown(result))
-    write_json(out / "sweep_benchmark.json", result)
-    print(f"Wrote {out / 'sweep_benchmark.json'}")
+                           "image_size": args.image_size, "threads": args.threads or "default",
+                           "options": extra},
+              "labels": labels, "repetitions": []}
+    for repetition in range(args.repeats):
+        sides = {}
+        for label in side_order(labels, repetition):
+            side, jobs = plan[labels.index(label)]
+            where = out / f"rep{repetition}" / label.replace(" --jobs ", "_jobs")
+            print(f"Repetition {repetition + 1}/{args.repeats}: timing {label} ...", flush=True)
+            sides[label] = sweep_side(args, where, extra, jobs) if side == "sweep" else \
+                published_side(args, where, extra)
+            print(f"  {sides[label]['seconds']:.1f} s, split {sides[label]['split']}", flush=True)
+        result["repetitions"].append({"order": side_order(labels, repetition), "sides": sides})
+        summarise(result)
+        write_json(out / "sweep_benchmark.json", result)  # after each repetition: a stopped run keeps them
+    write_text(out / "sweep_benchmark.md", markdown(result))
+    print(markdown(result))
+    print(f"Wrote {out / 'sweep_benchmark.json'} and {out / 'sweep_benchmark.md'}")
     return 0
 
 
