@@ -185,10 +185,10 @@ def side_label(side: str, jobs: int) -> str:
     return f"sweep --jobs {jobs}" if side == "sweep" else PUBLISHED
 
 
-def side_order(labels: list[str], repetition: int) -> list[str]:
+def side_order(sides: list, repetition: int) -> list:
     """The sides of one repetition, reversed every other one, so that a slow spell of the machine does not
     always fall on the same side."""
-    return labels if repetition % 2 == 0 else labels[::-1]
+    return sides if repetition % 2 == 0 else sides[::-1]
 
 
 def median_record(records: list[dict]) -> dict:
@@ -278,8 +278,9 @@ def main(argv: list[str] | None = None) -> int:
     weights = [] if args.weights == "none" else ["MODEL.BACKBONE.WEIGHTS", str(fixed_random_weights(out))]
     extra = [*weights, *argv[cut + 1:]]  # the runs' options (the caller's last: they win in train.py)
     args.data = args.data or make_data(args, out)
-    plan = [(side, jobs) for side in args.sides for jobs in (args.jobs if side == "sweep" else [1])]
-    labels = [side_label(side, jobs) for side, jobs in plan]
+    plan = [(side_label(side, jobs), side, jobs) for side in args.sides
+            for jobs in (args.jobs if side == "sweep" else [1])]
+    labels = [label for label, _, _ in plan]
     result = {"when": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
               "script": "benchmarks/sweep.py", "argv": argv,
               "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
@@ -291,8 +292,7 @@ def main(argv: list[str] | None = None) -> int:
               "labels": labels, "repetitions": []}
     for repetition in range(args.repeats):
         sides = {}
-        for label in side_order(labels, repetition):
-            side, jobs = plan[labels.index(label)]
+        for label, side, jobs in side_order(plan, repetition):
             where = out / f"rep{repetition}" / label.replace(" --jobs ", "_jobs")
             print(f"Repetition {repetition + 1}/{args.repeats}: timing {label} ...", flush=True)
             sides[label] = sweep_side(args, where, extra, jobs) if side == "sweep" else \
