@@ -33,8 +33,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent
 sys.path.insert(0, str(REPO))
 
-from medprompt.atomic import write_text  # noqa: E402
-from medprompt.cli import run_main  # noqa: E402
+from medprompt.utils.atomic import write_text  # noqa: E402
+from medprompt.utils.entrypoint import run_main  # noqa: E402
 from medprompt.demo.plan import (METHOD_NAMES, METHODS, DemoPlan, method_of, modality_datasets,  # noqa: E402
                                  part_of, tasks)
 from medprompt.demo.progress import LiveLines, phase_of, read_tail  # noqa: E402
@@ -45,8 +45,8 @@ from medprompt.results.runs import run_finished  # noqa: E402
 from medprompt.sweep.executors import SlurmSettings, executor_for  # noqa: E402
 from medprompt.sweep.task import DONE, FAILED, QUEUED, RUNNING, Task, read_marker, task_state  # noqa: E402
 from medprompt.synthetic.world import WorldSettings, write_world  # noqa: E402
-from medprompt.threads import available_cores  # noqa: E402
-from medprompt.timing import parse_summary, sum_phases  # noqa: E402
+from medprompt.utils.threads import available_cores  # noqa: E402
+from medprompt.utils.timing import parse_summary, sum_phases  # noqa: E402
 
 WIDTH = 120  # columns of the printed tables
 # Sizes, chosen for the time budget (docs/DEMO.md): images per class (train, val, test), shots, extra options

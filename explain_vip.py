@@ -23,11 +23,12 @@ import torch
 from PIL import Image
 from tabulate import tabulate
 
-from medprompt.atomic import write_text, write_with
-from medprompt.cli import run_main
-from medprompt.errors import ConfigError, InputFileError
-from medprompt.vip import ClassExplanation, explain
-from train import build_parser, require_dassl, setup_cfg
+from medprompt.utils.atomic import write_text, write_with
+from medprompt.utils.entrypoint import run_main
+from medprompt.utils.errors import ConfigError, InputFileError
+from medprompt.methods.vip import ClassExplanation, explain
+from medprompt.run.train_args import build_parser
+from train import require_dassl
 
 HEADERS = ["rank", "class", "p(class)", "cos(image, class)", "symptom", "cos(image, symptom)", "attention"]
 
@@ -132,6 +133,8 @@ def main(argv: list[str] | None = None) -> tuple[str, str]:
     require_dassl()
     from dassl.engine import build_trainer
     from dassl.utils import set_random_seed
+
+    from trainers.launch import setup_cfg
 
     cfg = setup_cfg(args)
     if cfg.TRAINER.NAME != "ViP":

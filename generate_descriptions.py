@@ -15,9 +15,9 @@ import os
 import sys
 from pathlib import Path
 
-from medprompt.classnames import normalize_classname
-from medprompt.cli import run_main
-from medprompt.errors import ConfigError, UserError
+from medprompt.data.classnames import normalize_classname
+from medprompt.utils.entrypoint import run_main
+from medprompt.utils.errors import ConfigError, UserError
 from medprompt.llm.client import ChatAsker, ChatSettings, RetryPolicy, make_client, redact, server_host
 from medprompt.llm.generate import generate
 from medprompt.llm.questions import available_question_sets, load_question_set
@@ -140,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
     root.setLevel(logging.INFO)
     try:
         return _run(args, api_key, key_env)
-    except UserError as exc:  # one line, with the key redacted; other errors are bugs (medprompt.cli)
+    except UserError as exc:  # one line, with the key redacted; other errors are bugs (medprompt.utils.entrypoint)
         log.error("%s", redact(str(exc), [api_key]))
         return 1
     finally:

@@ -3,6 +3,6 @@
 from medprompt.results.coop_cli import main
 
 if __name__ == "__main__":
-    from medprompt.cli import run_main
+    from medprompt.utils.entrypoint import run_main
 
     run_main(main, "parse_test_res.py")

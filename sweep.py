@@ -5,7 +5,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from medprompt.cli import run_main  # noqa: E402
+from medprompt.utils.entrypoint import run_main  # noqa: E402
 from medprompt.sweep.cli import main  # noqa: E402
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 """Time building a backbone from a checkpoint file three ways, each repetition a fresh process, the ways
 alternating, medians reported, all giving the same weights digest:
 - draw: every parameter drawn at random first, then overwritten by the checkpoint (as before);
-- skip: torch.nn's random initialisers skipped (what `medprompt.backbones.load_backbone` does when a whole
+- skip: torch.nn's random initialisers skipped (what `medprompt.clip.backbones.load_backbone` does when a whole
   checkpoint is loaded strictly), the weights hashed for the cache keys;
 - skip + kept digest: as skip, the digest read from the digest cache filled by an earlier build (what a
   run with a feature cache does from its second run on the same file).
@@ -25,7 +25,7 @@ REPO = Path(__file__).resolve().parents[1]
 ONE_BUILD = """
 import contextlib, json, sys, time
 import torch
-from medprompt import backbones
+from medprompt.clip import backbones
 if sys.argv[3] == "draw":
     backbones._skip_random_init = contextlib.nullcontext
 cache = sys.argv[4] if sys.argv[3] == "kept" else None
@@ -50,7 +50,7 @@ def main() -> int:
     sys.path.insert(0, str(REPO))
     import torch
 
-    from medprompt.backbones import load_backbone
+    from medprompt.clip.backbones import load_backbone
 
     env = {**os.environ, "OMP_NUM_THREADS": str(args.threads)}
     with tempfile.TemporaryDirectory() as tmp:

@@ -1,7 +1,7 @@
 """Time a head on frozen image features trained on cached features versus pushing every image through
 the frozen encoder in every epoch (what the published adapter code does with augmentation on).
 
-Workload: CLIP-Adapter (medprompt/adapters.py, reduction 4, ratio 0.2) on a few-shot task of CLASSES x
+Workload: CLIP-Adapter (medprompt/methods/clip_adapter.py, reduction 4, ratio 0.2) on a few-shot task of CLASSES x
 SHOTS random 224x224 images, batch 32, SGD 0.01, EPOCHS epochs, fp32 on the CPU, architecture given by
 --backbone with random weights (the timing does not depend on the weights).
 
@@ -25,8 +25,8 @@ import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from medprompt.adapters import ClipAdapter  # noqa: E402
-from medprompt.backbones import load_backbone  # noqa: E402
+from medprompt.methods.clip_adapter import ClipAdapter  # noqa: E402
+from medprompt.clip.backbones import load_backbone  # noqa: E402
 
 
 def train_epochs(head, batches, features_of, epochs: int) -> float:
@@ -90,6 +90,6 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    from medprompt.cli import run_main
+    from medprompt.utils.entrypoint import run_main
 
     run_main(main, "benchmarks/cached_features.py")

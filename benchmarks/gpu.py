@@ -50,7 +50,8 @@ def build_trainer(name: str, dataset: str, root: Path, model_dir: Path, out: Pat
     """A trainer built as train.py builds it (config layers included), for one short tiny run."""
     from dassl.engine import build_trainer as dassl_build
 
-    import train
+    from medprompt.run.train_args import build_parser
+    from trainers import launch
 
     argv = ["--root", str(root), "--seed", "1", "--trainer", name,
             "--dataset-config-file", str(REPO / "configs" / "datasets" / f"{dataset}.yaml"),
@@ -60,7 +61,7 @@ def build_trainer(name: str, dataset: str, root: Path, model_dir: Path, out: Pat
             "DATALOADER.NUM_WORKERS", "0", "INPUT.SIZE", "(32,32)", "OPTIM.MAX_EPOCH", "1", "OPTIM.WARMUP_EPOCH", "0",
             "DATALOADER.TRAIN_X.BATCH_SIZE", "4", "DATALOADER.TEST.BATCH_SIZE", "16", "TRAIN.PRINT_FREQ", "1000",
             *extra]
-    return dassl_build(train.setup_cfg(train.build_parser().parse_args(argv)))
+    return dassl_build(launch.setup_cfg(build_parser().parse_args(argv)))
 
 
 def check_precisions(work: Path, device: str, max_gap: float, only: list[str] | None = None) -> list[list]:
@@ -104,7 +105,7 @@ def check_precisions(work: Path, device: str, max_gap: float, only: list[str] | 
 
 def reference_pairs() -> tuple[list[str], list[tuple[int, str]]]:
     """4 classes x 16 descriptions from a shipped description file (DESIGN.md section 5)."""
-    from medprompt.descriptions import load_descriptions
+    from medprompt.data.descriptions import load_descriptions
 
     data = load_descriptions(REPO / "llm_descriptions" / "BTMRI.json")
     classes = list(data)[:4]
@@ -118,10 +119,10 @@ def synchronize(device: str) -> None:
 
 def time_backbone(arch: str, precision: str, device: str, steps: int, images: int, batch: int) -> list:
     """[arch, precision, training steps/s, images/s, peak GPU memory GiB] for one backbone."""
-    from medprompt.backbones import load_backbone
-    from medprompt.losses import text_to_text_loss
-    from medprompt.prompts import PromptedClassifier, TextPrompts
-    from medprompt.text_encoder import PromptedTextEncoder
+    from medprompt.clip.backbones import load_backbone
+    from medprompt.methods.medpromptclip import text_to_text_loss
+    from medprompt.clip.prompts import PromptedClassifier, TextPrompts
+    from medprompt.clip.text_encoder import PromptedTextEncoder
 
     torch.manual_seed(0)
     weights = "" if arch.startswith(("local-dir:", "hf-hub:")) else "random"  # architectures get random weights
@@ -212,13 +213,13 @@ def main(argv: list[str] | None = None) -> int:
     text = "\n\n".join(sections)
     print(text)
     if args.out:
-        from medprompt.atomic import write_text
+        from medprompt.utils.atomic import write_text
 
         write_text(args.out, text + "\n")
     return 0
 
 
 if __name__ == "__main__":
-    from medprompt.cli import run_main
+    from medprompt.utils.entrypoint import run_main
 
     run_main(main, "benchmarks/gpu.py")

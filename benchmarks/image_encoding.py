@@ -2,11 +2,11 @@
 
 The path is the one a run takes on a cache miss (PromptTrainerBase.split_features): Dassl's test loader
 (its DatasetWrapper reads each file with PIL and applies Dassl's test transform: resize, center crop,
-normalise) feeding medprompt.image_features.encode_loader. Images: IMAGES random-noise RGB PNG files of
+normalise) feeding medprompt.clip.image_features.encode_loader. Images: IMAGES random-noise RGB PNG files of
 SOURCE_SIZE px written to a temporary folder (noise compresses badly, so decoding is not flattering).
 
 One factor varies at a time around the base setting (by default what a run does on this CPU:
-medprompt/image_features.py loader_settings, the thread policy of medprompt/threads.py); each cell is timed
+medprompt/clip/image_features.py loader_settings, the thread policy of medprompt/utils/threads.py); each cell is timed
 REPEATS times in alternation with the others and the median is printed:
 - batch size of the encoding loader (DATALOADER.TEST.BATCH_SIZE);
 - DataLoader worker processes decoding images (DATALOADER.NUM_WORKERS);
@@ -34,7 +34,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from medprompt import threads  # noqa: E402
+from medprompt.utils import threads  # noqa: E402
 
 threads.prepare_environment()  # as train.py: before torch loads OpenMP
 
@@ -42,8 +42,8 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from medprompt.backbones import load_backbone  # noqa: E402
-from medprompt.image_features import encode_loader, loader_settings  # noqa: E402
+from medprompt.clip.backbones import load_backbone  # noqa: E402
+from medprompt.clip.image_features import encode_loader, loader_settings  # noqa: E402
 
 BACKBONES = {"vit-b16": ("ViT-B-16", "random", 224), "tiny": ("synth-clip", "", 48)}
 
@@ -134,6 +134,6 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    from medprompt.cli import run_main
+    from medprompt.utils.entrypoint import run_main
 
     run_main(main, "benchmarks/image_encoding.py")

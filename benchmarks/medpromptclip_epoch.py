@@ -25,11 +25,11 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from medprompt.backbones import load_backbone  # noqa: E402
-from medprompt.descriptions import load_descriptions  # noqa: E402
-from medprompt.losses import text_to_text_loss  # noqa: E402
-from medprompt.prompts import PromptedClassifier, TextPrompts  # noqa: E402
-from medprompt.text_encoder import PromptedTextEncoder  # noqa: E402
+from medprompt.clip.backbones import load_backbone  # noqa: E402
+from medprompt.data.descriptions import load_descriptions  # noqa: E402
+from medprompt.methods.medpromptclip import text_to_text_loss  # noqa: E402
+from medprompt.clip.prompts import PromptedClassifier, TextPrompts  # noqa: E402
+from medprompt.clip.text_encoder import PromptedTextEncoder  # noqa: E402
 
 
 def workload(dataset: str, n_classes: int = 4, per_class: int = 16):
@@ -113,6 +113,6 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    from medprompt.cli import run_main
+    from medprompt.utils.entrypoint import run_main
 
     run_main(main, "benchmarks/medpromptclip_epoch.py")

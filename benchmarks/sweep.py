@@ -65,9 +65,9 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "tests"))  # tiny_data: the generated image tree
 
-from medprompt.atomic import write_json, write_text  # noqa: E402
+from medprompt.utils.atomic import write_json, write_text  # noqa: E402
 from medprompt.sweep.grid import Grid, expand  # noqa: E402
-from medprompt.timing import parse_summary, sum_phases  # noqa: E402
+from medprompt.utils.timing import parse_summary, sum_phases  # noqa: E402
 
 #: name -> (trainer, config name, options)
 SETTINGS = {
@@ -172,7 +172,7 @@ def fixed_random_weights(out: Path) -> Path:
     """A checkpoint of vit_b16's architecture with random weights (seed 0), the same for every run."""
     import torch
 
-    from medprompt.backbones import load_backbone
+    from medprompt.clip.backbones import load_backbone
 
     path = out / "weights" / "vit_b16_random_seed0.pt"
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -308,6 +308,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    from medprompt.cli import run_main
+    from medprompt.utils.entrypoint import run_main
 
     run_main(main, "benchmarks/sweep.py")

@@ -41,10 +41,10 @@ def child(threads: int, steps: int, rounds: int, competitors: int, backbone: str
     import torch
 
     from benchmarks.medpromptclip_epoch import workload
-    from medprompt.backbones import load_backbone
-    from medprompt.losses import text_to_text_loss
-    from medprompt.prompts import PromptedClassifier, TextPrompts
-    from medprompt.text_encoder import PromptedTextEncoder
+    from medprompt.clip.backbones import load_backbone
+    from medprompt.methods.medpromptclip import text_to_text_loss
+    from medprompt.clip.prompts import PromptedClassifier, TextPrompts
+    from medprompt.clip.text_encoder import PromptedTextEncoder
 
     torch.set_num_threads(threads)
     torch.manual_seed(0)
@@ -127,6 +127,6 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    from medprompt.cli import run_main
+    from medprompt.utils.entrypoint import run_main
 
     run_main(main, "benchmarks/threads.py")

@@ -2,7 +2,7 @@
 # grid, the output layout and the skip/redo rules. Every protocol script takes
 #   METHOD CONFIG DATASET [KEY VALUE ...]
 # METHOD is a registered trainer, CONFIG a config name of it (<backbone> or <variant>_<backbone>: the layers
-# of configs/backbones/ and configs/methods/, see medprompt/config_layers.py), DATASET names
+# of configs/backbones/ and configs/methods/, see medprompt/run/config_layers.py), DATASET names
 # configs/datasets/DATASET.yaml; trailing KEY VALUE pairs go to every train.py call.
 # Environment: DATA (data root, required), OUTPUT (default: output), SEEDS (default: 1 2 3), SHOTS,
 # TARGETS, PYTHON (default: python), DRY_RUN=1 (print the train.py commands instead of running them),

@@ -37,13 +37,13 @@ from open_clip.tokenizer import HFTokenizer
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from medprompt.package_tower import (  # noqa: E402
-    PARTIAL_WEIGHTS_FILE,
-    create_package_tower_model,
-    resolve_package_tower,
-)
-from medprompt.atomic import write_with  # noqa: E402
-from medprompt.synthetic.attributes import DISEASES, MODALITIES, NUM_CLASSES  # noqa: E402
+from medprompt.clip.package_tower import (  # noqa: E402
+                                          PARTIAL_WEIGHTS_FILE,
+                                          create_package_tower_model,
+                                          resolve_package_tower,
+                                          )
+from medprompt.utils.atomic import write_with  # noqa: E402
+from medprompt.synthetic.diseases import DISEASES, MODALITIES, NUM_CLASSES  # noqa: E402
 from medprompt.synthetic.captions import caption  # noqa: E402
 from medprompt.synthetic.corpus import check_no_class_names, literature_caption  # noqa: E402
 from medprompt.synthetic.render import IMAGE_SIZE, render  # noqa: E402
@@ -261,6 +261,6 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    from medprompt.cli import run_main
+    from medprompt.utils.entrypoint import run_main
 
     run_main(main, "scripts/train_synth_clip.py")

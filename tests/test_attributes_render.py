@@ -10,13 +10,13 @@ import pytest
 import torch
 
 import tiny_data
-from medprompt.attributes import (ATTRIBUTES, DEFAULT_TEMPLATES, load_attributes, render_all,
-                                  render_attribute_prompts, template_fields)
-from medprompt.backbones import load_backbone
+from medprompt.methods.attribute_prompts import (ATTRIBUTES, DEFAULT_TEMPLATES, load_attributes, render_all,
+                                                 render_attribute_prompts, template_fields)
+from medprompt.clip.backbones import load_backbone
 from medprompt.data.specs import get_spec
-from medprompt.descriptions import DescriptionError, match_descriptions
-from medprompt.text_encoder import PromptedTextEncoder
-from medprompt.zeroshot import mean_direction
+from medprompt.data.descriptions import DescriptionError, match_descriptions
+from medprompt.clip.text_encoder import PromptedTextEncoder
+from medprompt.methods.zeroshot import mean_direction
 
 REPO = Path(__file__).resolve().parents[1]
 SHIPPED = ["Pneumonia", "Derm7pt"]
@@ -101,7 +101,8 @@ def test_zero_shot_by_attributes(tmp_path, native_dir, monkeypatch):
     from dassl.engine import build_trainer
 
     from e2e import TINY_OPTS
-    from train import build_parser, setup_cfg
+    from medprompt.run.train_args import build_parser
+    from trainers.launch import setup_cfg
 
     tiny_data.write_tiny_dataset(tmp_path / "data", "Pneumonia", per_class=2, with_train_images=False)
     monkeypatch.chdir(REPO)

@@ -10,12 +10,13 @@ import pytest
 import torch
 
 import tiny_data  # noqa: F401  (puts the repository on sys.path)
-from medprompt.adapters import (ClipAdapter, TextInformedProbe, TipAdapter, class_prototypes,
-                                search_alpha_beta, search_grid, tip_logits)
-from medprompt.biomedcoop import (kdsp_loss, mad_keep_mask, pad_prompt_features, prompt_scores,
-                                  pruned_class_features, sccm_loss)
-from medprompt.feature_cache import FeatureCache
-from medprompt.prograd import distillation_loss, project_conflicting
+from medprompt.methods.clip_adapter import ClipAdapter
+from medprompt.methods.text_probe import TextInformedProbe, class_prototypes
+from medprompt.methods.tip_adapter import TipAdapter, search_alpha_beta, search_grid, tip_logits
+from medprompt.methods.biomedcoop import (kdsp_loss, mad_keep_mask, pad_prompt_features, prompt_scores,
+                                          pruned_class_features, sccm_loss)
+from medprompt.run.feature_cache import FeatureCache
+from medprompt.methods.prograd import distillation_loss, project_conflicting
 
 E1, E2 = torch.tensor([1.0, 0.0]), torch.tensor([0.0, 1.0])
 

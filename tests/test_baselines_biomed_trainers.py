@@ -12,8 +12,8 @@ dassl = pytest.importorskip("dassl", reason="stock Dassl is not installed (see R
 import torch  # noqa: E402
 
 import tiny_data  # noqa: E402
-from medprompt.prograd import distillation_loss, project_conflicting  # noqa: E402
-from medprompt.losses import cosine_logits  # noqa: E402
+from medprompt.methods.prograd import distillation_loss, project_conflicting  # noqa: E402
+from medprompt.clip.logits import cosine_logits  # noqa: E402
 from medprompt.results import read_run  # noqa: E402
 from test_baselines_support import build, predictions, run_train_py, train_args  # noqa: E402
 from trainers.stacking import checkpoint_file  # noqa: E402

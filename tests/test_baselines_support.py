@@ -35,10 +35,11 @@ def train_args(trainer: str, model_dir: Path, data: Path, out: Path, cache: Path
 
 def build(argv: list[str]):
     """A Dassl trainer built from a train.py command line."""
-    import train
+    from medprompt.run.train_args import build_parser
+    from trainers import launch
     from dassl.engine import build_trainer
 
-    cfg = train.setup_cfg(train.build_parser().parse_args(argv))
+    cfg = launch.setup_cfg(build_parser().parse_args(argv))
     return build_trainer(cfg)
 
 
@@ -59,10 +60,11 @@ def restored_stdout():
 
 def run_train_py(argv: list[str]) -> None:
     """Run train.py's main on a command line, in this process."""
-    import train
+    from medprompt.run.train_args import build_parser
+    from trainers import launch
 
     with restored_stdout():
-        train.main(train.build_parser().parse_args(argv))
+        launch.main(build_parser().parse_args(argv))
 
 
 def predictions(trainer):

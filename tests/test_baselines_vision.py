@@ -8,13 +8,13 @@ import torch
 from torch import nn
 
 import tiny_data  # noqa: F401  (puts the repository on sys.path)
-from medprompt.backbones import load_backbone
-from medprompt.cocoop import MetaNet, conditional_logits
-from medprompt.linear_probe import fit_linear_probe, probe_logits
-from medprompt.maple import CoupledPrompts
-from medprompt.prompts import PromptedClassifier, TextPrompts
-from medprompt.text_encoder import PromptedTextEncoder
-from medprompt.vision_encoder import PromptedVisionEncoder
+from medprompt.clip.backbones import load_backbone
+from medprompt.methods.cocoop import MetaNet, conditional_logits
+from medprompt.methods.linear_probe import fit_linear_probe, probe_logits
+from medprompt.methods.maple import CoupledPrompts
+from medprompt.clip.prompts import PromptedClassifier, TextPrompts
+from medprompt.clip.text_encoder import PromptedTextEncoder
+from medprompt.clip.vision_encoder import PromptedVisionEncoder
 
 
 def tiny_timm_clip(pre_norm: bool = False) -> nn.Module:

@@ -8,7 +8,7 @@ from types import SimpleNamespace
 import torch
 
 from e2e import needs_dassl
-from medprompt.feature_cache import content_key
+from medprompt.run.feature_cache import content_key
 
 needs_dassl()
 
@@ -44,7 +44,7 @@ def test_image_labels_come_from_the_split_not_the_cache(tmp_path, monkeypatch):
     """Same images, two label orders (a corrected split file; COVID_19 vs COVID_19_BiomedCoOp): the features
     are encoded once and reused, the labels always follow the split file of the run."""
     import trainers.base as base
-    from medprompt.feature_cache import FeatureCache
+    from medprompt.run.feature_cache import FeatureCache
 
     encoded = []
     monkeypatch.setattr(base, "build_data_loader", lambda *args, data_source, **kw: data_source)

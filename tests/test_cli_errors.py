@@ -1,13 +1,13 @@
-"""medprompt.cli: which exceptions are user mistakes (one message) and which are bugs (a traceback)."""
+"""medprompt.utils.entrypoint: which exceptions are user mistakes (one message) and which are bugs (a traceback)."""
 
 from __future__ import annotations
 
 import pytest
 from yacs.config import CfgNode
 
-from medprompt.cli import run_main, user_message
-from medprompt.descriptions import DescriptionError
-from medprompt.errors import UserError
+from medprompt.utils.entrypoint import run_main, user_message
+from medprompt.data.descriptions import DescriptionError
+from medprompt.utils.errors import UserError
 
 
 def _raises(exc: BaseException):

@@ -9,8 +9,8 @@ import pytest
 from yacs.config import CfgNode
 
 from e2e import REPO
-from medprompt.config_layers import (ConfigLayerError, Layer, config_layers, merge_layer, resolve_layers,
-                                     split_config_name)
+from medprompt.run.config_layers import (ConfigLayerError, Layer, config_layers, merge_layer, resolve_layers,
+                                         split_config_name)
 
 
 def write(path, text):
@@ -70,7 +70,7 @@ def test_unknown_names_and_keys_are_clear_errors(root):
 
 
 def test_command_line_lists_layers_or_fails_with_exit_2():
-    run = [sys.executable, "-m", "medprompt.config_layers"]
+    run = [sys.executable, "-m", "medprompt.run.config_layers"]
     ok = subprocess.run([*run, "MedPromptCLIP", "crossmodal_pmc_vit_l14"], cwd=REPO, capture_output=True, text=True)
     assert ok.returncode == 0 and ok.stdout.index("backbones/pmc_vit_l14.yaml") < ok.stdout.index("crossmodal.yaml")
     bad = subprocess.run([*run, "CoOp", "no_such"], cwd=REPO, capture_output=True, text=True)

@@ -15,9 +15,10 @@ pytest.importorskip("dassl", reason="stock Dassl is not installed (see README)")
 from dassl.data.datasets import DATASET_REGISTRY  # noqa: E402
 from dassl.engine import TRAINER_REGISTRY  # noqa: E402
 
-from medprompt.config_layers import (ConfigLayerError, backbone_names, config_names,  # noqa: E402
-                                     method_names, variant_names)
-from train import build_parser, print_args, setup_cfg  # noqa: E402
+from medprompt.run.config_layers import (ConfigLayerError, backbone_names, config_names,  # noqa: E402
+                                         method_names, variant_names)
+from medprompt.run.train_args import build_parser  # noqa: E402
+from trainers.launch import print_args, setup_cfg  # noqa: E402
 
 DATASET_CONFIGS = sorted((REPO / "configs" / "datasets").glob("*.yaml"))
 COMBINATIONS = [(m, c) for m in method_names() for c in config_names(m)]

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 import tiny_models
-from medprompt.backbones import ALIASES, BackboneNotFoundError, load_backbone, resolve
+from medprompt.clip.backbones import ALIASES, BackboneNotFoundError, load_backbone, resolve
 
 
 def test_aliases_expand_to_real_names():
@@ -117,7 +117,7 @@ def test_a_prebuilt_backbone_is_taken_once_and_only_for_the_same_files(native_di
     import os
     import shutil
 
-    from medprompt import backbones
+    from medprompt.clip import backbones
 
     monkeypatch.setattr(backbones, "_PREBUILT", {})
     folder = tmp_path / "model"
@@ -141,7 +141,7 @@ def test_the_weights_digest_is_kept_per_checkpoint_file_and_redone_when_the_file
     import os
     import shutil
 
-    from medprompt import backbones
+    from medprompt.clip import backbones
 
     folder = tmp_path / "model"
     shutil.copytree(native_dir, folder)
@@ -170,7 +170,7 @@ def test_the_weights_digest_is_kept_per_checkpoint_file_and_redone_when_the_file
 def test_cache_root_reads_the_setting_then_the_environment_at_each_call(tmp_path, monkeypatch):
     from pathlib import Path
 
-    from medprompt.feature_cache import cache_root
+    from medprompt.run.feature_cache import cache_root
 
     assert cache_root("none") is None
     assert cache_root(str(tmp_path / "x")) == tmp_path / "x"
@@ -183,7 +183,7 @@ def test_cache_root_reads_the_setting_then_the_environment_at_each_call(tmp_path
 def test_loaded_weights_leave_the_random_state_as_it_was_however_the_model_is_built(any_dir, monkeypatch):
     """A run's seed must draw the same prompts whether its backbone was built by the run, with or without
     initialisers, or by a warm parent before the fork; random weights are drawn from the seed."""
-    from medprompt import backbones
+    from medprompt.clip import backbones
 
     def draws_after(build) -> torch.Tensor:
         torch.manual_seed(0)

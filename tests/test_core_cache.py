@@ -4,7 +4,7 @@ import os
 
 import torch
 
-from medprompt.feature_cache import FeatureCache, files_signature
+from medprompt.run.feature_cache import FeatureCache, files_signature
 
 
 def test_hit_miss_and_invalidation(tmp_path):

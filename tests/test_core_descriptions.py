@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-from medprompt.descriptions import (DescriptionError, extra_classes, load_descriptions, match_descriptions,
-                                    truncate_to_context)
+from medprompt.data.descriptions import (DescriptionError, extra_classes, load_descriptions, match_descriptions,
+                                         truncate_to_context)
 
 
 def write(tmp_path, data, name="d.json"):

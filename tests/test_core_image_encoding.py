@@ -11,8 +11,8 @@ import torch
 
 import tiny_data
 from e2e import needs_dassl
-from medprompt.backbones import load_backbone
-from medprompt.image_features import encode_loader
+from medprompt.clip.backbones import load_backbone
+from medprompt.clip.image_features import encode_loader
 
 
 def loader(paths, batch_size, workers):
@@ -58,7 +58,7 @@ def test_inference_path_equals_the_former_path_and_its_features_train(native_dir
 
 
 def test_cpu_encoding_batches_are_small_and_workers_get_only_the_cores_the_encoder_leaves():
-    from medprompt.image_features import CPU_BATCH_SIZE, loader_settings
+    from medprompt.clip.image_features import CPU_BATCH_SIZE, loader_settings
 
     assert loader_settings("cpu", 100, 4, threads=2, cores=2) == (CPU_BATCH_SIZE, 0)
     assert loader_settings("cpu", 100, 4, threads=4, cores=16) == (CPU_BATCH_SIZE, 4)

@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from medprompt.metrics import classification_metrics, macro_specificity
+from medprompt.run.metrics import classification_metrics, macro_specificity
 
 
 def test_three_class_example_by_hand():

@@ -3,9 +3,9 @@
 import pytest
 import torch
 
-from medprompt.backbones import load_backbone
-from medprompt.prompts import PromptedClassifier, TextPrompts, prompt_texts
-from medprompt.text_encoder import PromptedTextEncoder
+from medprompt.clip.backbones import load_backbone
+from medprompt.clip.prompts import PromptedClassifier, TextPrompts, prompt_texts
+from medprompt.clip.text_encoder import PromptedTextEncoder
 
 TEXTS = ["a photo of a normal lung.", "x x x x pneumonia with white patchy shadows on the chest x ray."]
 

@@ -7,8 +7,8 @@ import os
 
 import pytest
 
-from medprompt.errors import ConfigError
-from medprompt.threads import available_cores, choose_threads, prepare_environment
+from medprompt.utils.errors import ConfigError
+from medprompt.utils.threads import available_cores, choose_threads, prepare_environment
 
 
 def test_the_callers_setting_wins_then_the_override_then_the_available_cores():

@@ -4,11 +4,11 @@ import pytest
 import torch
 from yacs.config import CfgNode as CN
 
-from medprompt.backbones import load_backbone
-from medprompt.losses import text_to_text_loss
-from medprompt.prompts import PromptedClassifier, TextPrompts
-from medprompt.schedule import build_lr_scheduler, lr_factor
-from medprompt.text_encoder import PromptedTextEncoder
+from medprompt.clip.backbones import load_backbone
+from medprompt.methods.medpromptclip import text_to_text_loss
+from medprompt.clip.prompts import PromptedClassifier, TextPrompts
+from medprompt.run.schedule import build_lr_scheduler, lr_factor
+from medprompt.clip.text_encoder import PromptedTextEncoder
 
 
 def test_text_to_text_loss_falls(any_dir):

@@ -13,7 +13,7 @@ import pytest
 import tiny_data  # noqa: F401  (puts the repository on sys.path)
 from tiny_data import write_tiny_dataset
 from medprompt.data.errors import SHOWN_ENTRIES, DatasetError
-from medprompt.atomic import write_json as write_json_atomic
+from medprompt.utils.atomic import write_json as write_json_atomic
 from medprompt.data.loader import LoadOptions, load_dataset
 from medprompt.data.specs import get_spec
 

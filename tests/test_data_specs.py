@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 import tiny_data  # noqa: F401  (puts the repository on sys.path)
-from medprompt.classnames import normalize_classname
+from medprompt.data.classnames import normalize_classname
 from medprompt.data.docs import render_datasets_md
 from medprompt.data.specs import DATASET_SPECS, SOURCES, get_spec
 

@@ -12,11 +12,11 @@ import pytest
 import demo
 from medprompt.demo.plan import METHODS, NEW_OPTION, with_sources
 from medprompt.demo.progress import LiveLines, phase_of
-from medprompt.timing import parse_summary
+from medprompt.utils.timing import parse_summary
 from medprompt.demo.report import demo_tables, gap_table
-from medprompt.errors import ConfigError
+from medprompt.utils.errors import ConfigError
 from medprompt.results.render import DASH
-from medprompt.synthetic.attributes import MODALITIES
+from medprompt.synthetic.diseases import MODALITIES
 
 try:
     from test_results_samples import write_run

@@ -6,7 +6,7 @@ import pytest
 
 from e2e import REPO
 from medprompt.data.specs import DATASET_SPECS
-from medprompt.descriptions import load_descriptions, match_descriptions
+from medprompt.data.descriptions import load_descriptions, match_descriptions
 
 FOLDER = REPO / "llm_descriptions"
 PROVENANCE_KEYS = {"written_by", "model", "server", "question_set", "questions", "temperature", "n", "date", "counts"}

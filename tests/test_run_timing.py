@@ -9,8 +9,8 @@ import pytest
 
 import tiny_data
 from e2e import needs_dassl, train
-from medprompt import timing
-from medprompt.timing import PhaseTimer, parse_summary
+from medprompt.utils import timing
+from medprompt.utils.timing import PhaseTimer, parse_summary
 
 
 def test_nested_phases_are_counted_once(monkeypatch):
@@ -72,7 +72,7 @@ def test_a_run_logs_its_time_split_and_its_cache_reuse(native_dir, tmp_path):
 
 
 def test_sum_phases_adds_runs_phase_by_phase_in_the_summary_order():
-    from medprompt.timing import sum_phases
+    from medprompt.utils.timing import sum_phases
 
     first = parse_summary("Time: 3.0 s total = training 2.0 s, imports 0.5 s, other 0.5 s")
     second = parse_summary("x\nTime: 2.0 s total = imports 0.25 s, my phase 1.0 s, other 0.75 s\n")

@@ -18,13 +18,13 @@ from e2e import TINY_OPTS
 from test_baselines_support import FAST
 
 from medprompt.results import build_tables, read_tree
-from medprompt.cli import run_main
+from medprompt.utils.entrypoint import run_main
 from medprompt.sweep import cli
 from medprompt.sweep.executors import slot_env
 from medprompt.sweep.grid import CROSSMODAL_TARGETS, Grid, GridError, expand
-from medprompt.sweep.layout import REPO, RunKey, place, run_dir
+from medprompt.results.output_tree import REPO, RunKey, place, run_dir
 from medprompt.sweep.task import DONE, FAILED, Task, read_marker, run_task, task_state
-from medprompt.timing import parse_summary
+from medprompt.utils.timing import parse_summary
 
 FINISHED_LOG = "** Arguments **\neval_only: False\n\nepoch [1/1] batch [1/1]\nFinish training\n" \
                "Evaluate on the *test* set\n=> result\n* total: 8\n* accuracy: 50.00%\n"
@@ -246,7 +246,7 @@ def test_on_the_cpu_the_first_run_goes_alone_with_every_core_then_the_jobs_share
 FORKED_SCRIPT = """
 import random, sys, time
 import torch
-from medprompt.timing import RUN_TIMER
+from medprompt.utils.timing import RUN_TIMER
 print("argv", sys.argv[1:], "clock", round(time.perf_counter() - RUN_TIMER.start, 3), "phases", RUN_TIMER.seconds)
 print("threads", torch.get_num_threads(), "draw", random.random())
 if sys.argv[1] == "exit":
@@ -262,7 +262,7 @@ def test_a_forked_run_is_like_a_fresh_process(tmp_path):
     import random
 
     from medprompt.sweep.warm import run_forked
-    from medprompt.timing import RUN_TIMER
+    from medprompt.utils.timing import RUN_TIMER
 
     script = tmp_path / "script.py"
     script.write_text(FORKED_SCRIPT)

@@ -14,7 +14,7 @@ import statistics
 
 from e2e import REPO, needs_dassl
 
-from medprompt.timing import PHASES
+from medprompt.utils.timing import PHASES
 
 METHODS = ("ZeroshotCLIP", "MedPromptCLIP")  # one fresh process each on side (b): kept to two
 

@@ -11,9 +11,9 @@ import pytest
 import torch
 from e2e import REPO
 
-from medprompt.backbones import BackboneNotFoundError, load_backbone
-from medprompt.package_tower import package_path
-from medprompt.synthetic.attributes import DISEASES
+from medprompt.clip.backbones import BackboneNotFoundError, load_backbone
+from medprompt.clip.package_tower import package_path
+from medprompt.synthetic.diseases import DISEASES
 from medprompt.synthetic.captions import caption
 from medprompt.synthetic.render import render
 from medprompt.synthetic.world import image_rng

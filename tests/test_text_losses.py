@@ -5,8 +5,8 @@ import math
 import pytest
 import torch
 
-from medprompt.heldout import heldout_score, split_heldout_classes
-from medprompt.losses import TextPairLoss, centered_loss, class_contrastive_loss
+from medprompt.methods.medpromptclip import heldout_score, split_heldout_classes
+from medprompt.methods.medpromptclip import TextPairLoss, centered_loss, class_contrastive_loss
 
 # bank of training targets: description 0 of class 0, descriptions 1 and 2 of class 1
 BANK = torch.tensor([[1.0, 0.0], [0.0, 1.0], [0.6, 0.8]])

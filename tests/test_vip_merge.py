@@ -9,9 +9,9 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from medprompt.backbones import load_backbone
-from medprompt.text_encoder import PromptedTextEncoder
-from medprompt.vip import MergePrompt, SymptomError, ViPLearner, explain, merge_prompt, symptom_prompt_texts, vip_loss
+from medprompt.clip.backbones import load_backbone
+from medprompt.clip.text_encoder import PromptedTextEncoder
+from medprompt.methods.vip import MergePrompt, SymptomError, ViPLearner, explain, merge_prompt, symptom_prompt_texts, vip_loss
 
 SYMPTOMS = [
     ["patchy white cloudy areas", "dense white region", "blurred heart edge"],

@@ -20,8 +20,9 @@ needs_dassl()
 from dassl.engine import build_trainer  # noqa: E402
 
 import explain_vip  # noqa: E402
-from medprompt.descriptions import DescriptionError  # noqa: E402
-from train import build_parser, setup_cfg  # noqa: E402
+from medprompt.data.descriptions import DescriptionError  # noqa: E402
+from medprompt.run.train_args import build_parser  # noqa: E402
+from trainers.launch import setup_cfg  # noqa: E402
 from trainers.base import CheckpointMismatchError  # noqa: E402
 
 DATASET = "Pneumonia"

@@ -2,7 +2,7 @@
 
 - the backbone: loaded through open_clip by MODEL.BACKBONE.NAME / WEIGHTS, frozen, kept out of every
   registered module so checkpoints hold only what was learned;
-- the optimiser from Dassl's OPTIM keys and the schedule from medprompt.schedule (stock Dassl's warm-up
+- the optimiser from Dassl's OPTIM keys and the schedule from medprompt.run.schedule (stock Dassl's warm-up
   wrapper fails on current torch);
 - checkpoints that record the backbone and prompt shape, reloaded with `weights_only=True`, tolerant of
   a missing validation result, refused with a clear message when they do not fit;
@@ -27,19 +27,19 @@ from dassl.engine import TrainerX
 from dassl.optim import build_optimizer
 from torch import nn
 
-from medprompt import checkpoints
-from medprompt.backbones import load_backbone
-from medprompt.descriptions import match_descriptions, truncate_to_context
+from medprompt.run import checkpoints
+from medprompt.clip.backbones import load_backbone
+from medprompt.data.descriptions import match_descriptions, truncate_to_context
 from medprompt.data.specs import synthetic_descriptions
-from medprompt.errors import CheckpointError
-from medprompt.feature_cache import FeatureCache, cache_root, content_key, file_id
-from medprompt.image_features import encode_loader, loader_settings
-from medprompt.losses import cosine_logits
-from medprompt.schedule import build_lr_scheduler
-from medprompt.text_encoder import PromptedTextEncoder
-from medprompt.threads import available_cores
-from medprompt.timing import RUN_TIMER
-from medprompt.zeroshot import fill_template
+from medprompt.utils.errors import CheckpointError
+from medprompt.run.feature_cache import FeatureCache, cache_root, content_key, file_id
+from medprompt.clip.image_features import encode_loader, loader_settings
+from medprompt.clip.logits import cosine_logits
+from medprompt.run.schedule import build_lr_scheduler
+from medprompt.clip.text_encoder import PromptedTextEncoder
+from medprompt.utils.threads import available_cores
+from medprompt.utils.timing import RUN_TIMER
+from medprompt.methods.zeroshot import fill_template
 
 LEARNER = "prompt_learner"
 
@@ -315,7 +315,7 @@ class PromptTrainerBase(TrainerX):
 
     def split_features(self, split: str, items: list, transform) -> dict:
         """{'features' [N, D], 'labels' [N]} of Dassl data items under a transform. Features come from the
-        row cache (medprompt.feature_cache): only images it does not hold yet, under this backbone,
+        row cache (medprompt.run.feature_cache): only images it does not hold yet, under this backbone,
         transform and precision, go through the frozen encoder."""
         parts = {
             "backbone": self.backbone.identity,

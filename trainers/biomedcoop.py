@@ -1,6 +1,6 @@
 """BiomedCoOp: CoOp plus SCCM (prompted class features close to the mean of the class's LLM prompts)
 and KDSP (prompted logits distilled toward zero-shot logits of the LLM prompts that survive MAD outlier
-pruning on each batch); medprompt/biomedcoop.py. The LLM prompts are the project's description files."""
+pruning on each batch); medprompt/methods/biomedcoop.py. The LLM prompts are the project's description files."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ import torch
 from dassl.engine import TRAINER_REGISTRY
 from yacs.config import CfgNode as CN
 
-from medprompt.biomedcoop import (kdsp_loss, mad_keep_mask, masked_mean_direction, pad_prompt_features,
-                                  prompt_scores, pruned_class_features, sccm_loss)
-from medprompt.descriptions import load_descriptions
-from medprompt.losses import cosine_logits
+from medprompt.methods.biomedcoop import (kdsp_loss, mad_keep_mask, masked_mean_direction, pad_prompt_features,
+                                          prompt_scores, pruned_class_features, sccm_loss)
+from medprompt.data.descriptions import load_descriptions
+from medprompt.clip.logits import cosine_logits
 from trainers.base import resolve_description_file
 from trainers.coop import CoOp, add_prompt_keys
 from trainers.stacking import add_stacking_config

@@ -15,7 +15,7 @@ import torch.nn.functional as F
 from dassl.metrics import compute_accuracy
 from torch.utils.data import DataLoader, TensorDataset
 
-from medprompt.errors import ConfigError
+from medprompt.utils.errors import ConfigError
 from trainers.base import PromptTrainerBase, seeded_generator
 
 

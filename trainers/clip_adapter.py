@@ -1,12 +1,12 @@
 """CLIP-Adapter: a residual bottleneck MLP on the frozen image feature, zero-shot text classifier
-(medprompt/adapters.py); trained with cross-entropy on cached image features (trainers/cached.py)."""
+(medprompt/methods/clip_adapter.py); trained with cross-entropy on cached image features (trainers/cached.py)."""
 
 from __future__ import annotations
 
 from dassl.engine import TRAINER_REGISTRY
 from yacs.config import CfgNode as CN
 
-from medprompt.adapters import ClipAdapter as ClipAdapterHead
+from medprompt.methods.clip_adapter import ClipAdapter as ClipAdapterHead
 from trainers.cached import FeatureTrainer
 
 

@@ -1,4 +1,4 @@
-"""CoCoOp: CoOp's context plus a per-image shift from a small meta-network (medprompt/cocoop.py).
+"""CoCoOp: CoOp's context plus a per-image shift from a small meta-network (medprompt/methods/cocoop.py).
 
 The image encoder is frozen, so evaluation still runs on cached image features: the logits are a
 function of the image feature alone (`logits` below).
@@ -10,8 +10,8 @@ from dassl.engine import TRAINER_REGISTRY
 from torch import nn
 from yacs.config import CfgNode as CN
 
-from medprompt.cocoop import MetaNet, conditional_logits
-from medprompt.errors import ConfigError
+from medprompt.methods.cocoop import MetaNet, conditional_logits
+from medprompt.utils.errors import ConfigError
 from trainers.coop import CoOp, TrainStep, add_prompt_keys
 from trainers.stacking import add_stacking_config
 

@@ -1,7 +1,7 @@
 """Config keys shared by every trainer of the project (each trainer module adds its own).
 
 MODEL.BACKBONE.NAME is Dassl's own key; the project reads it as an open_clip name or alias
-(medprompt/backbones.py) and adds MODEL.BACKBONE.WEIGHTS beside it.
+(medprompt/clip/backbones.py) and adds MODEL.BACKBONE.WEIGHTS beside it.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from dassl.data.datasets import DATASET_REGISTRY
 from dassl.engine import TRAINER_REGISTRY
 from yacs.config import CfgNode as CN
 
-from medprompt.errors import ConfigError
+from medprompt.utils.errors import ConfigError
 
 
 def add_common_config(cfg: CN) -> None:

@@ -17,8 +17,8 @@ from dassl.metrics import compute_accuracy
 from torch import Tensor
 from yacs.config import CfgNode as CN
 
-from medprompt.losses import cosine_logits
-from medprompt.prompts import PromptedClassifier, TextPrompts
+from medprompt.clip.logits import cosine_logits
+from medprompt.clip.prompts import PromptedClassifier, TextPrompts
 from trainers.base import PromptTrainerBase
 from trainers.stacking import StackingMixin, add_stacking_config
 

@@ -1,7 +1,7 @@
 """Dassl evaluator printing Dassl's result lines plus the metrics medical papers report.
 
 The lines keep Dassl's format ("* accuracy: 81.20%"), so any CoOp-style log parser still works; the
-numbers come from medprompt.metrics (scikit-learn).
+numbers come from medprompt.run.metrics (scikit-learn).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import torch
 from dassl.evaluation import EVALUATOR_REGISTRY, EvaluatorBase
 from sklearn.metrics import confusion_matrix
 
-from medprompt.metrics import classification_metrics
+from medprompt.run.metrics import classification_metrics
 
 
 @EVALUATOR_REGISTRY.register()

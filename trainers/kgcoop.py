@@ -6,7 +6,7 @@ from __future__ import annotations
 from dassl.engine import TRAINER_REGISTRY
 from yacs.config import CfgNode as CN
 
-from medprompt.kgcoop import knowledge_distance
+from medprompt.methods.kgcoop import knowledge_distance
 from trainers.coop import CoOp, add_prompt_keys
 from trainers.stacking import add_stacking_config
 

@@ -14,7 +14,7 @@ from dassl.engine import TRAINER_REGISTRY
 from torch import nn
 from yacs.config import CfgNode as CN
 
-from medprompt.linear_probe import DEFAULT_C_GRID, fit_linear_probe, probe_logits
+from medprompt.methods.linear_probe import DEFAULT_C_GRID, fit_linear_probe, probe_logits
 from trainers.cached import FeatureTrainer
 
 

@@ -1,8 +1,8 @@
-"""MaPLe: deep text prompts and vision prompts coupled to them (medprompt/maple.py), trained with
+"""MaPLe: deep text prompts and vision prompts coupled to them (medprompt/methods/maple.py), trained with
 cross-entropy on images.
 
 The vision prompts change the image features, so there is no image cache: training and evaluation run
-every image through the prompted image tower (medprompt/vision_encoder.py), and evaluation uses Dassl's
+every image through the prompted image tower (medprompt/clip/vision_encoder.py), and evaluation uses Dassl's
 generic loop with the class text features computed once per evaluation.
 """
 
@@ -14,10 +14,10 @@ import torch
 from dassl.engine import TRAINER_REGISTRY, TrainerX
 from yacs.config import CfgNode as CN
 
-from medprompt.errors import ConfigError
-from medprompt.losses import cosine_logits
-from medprompt.maple import CoupledPrompts
-from medprompt.vision_encoder import PromptedVisionEncoder
+from medprompt.utils.errors import ConfigError
+from medprompt.clip.logits import cosine_logits
+from medprompt.methods.maple import CoupledPrompts
+from medprompt.clip.vision_encoder import PromptedVisionEncoder
 from trainers.coop import CoOp, TrainStep, add_prompt_keys
 from trainers.stacking import add_stacking_config
 

@@ -6,8 +6,8 @@ once and cached). At test time the same prompted template classifies images, for
 prompts trained on base classes or on one modality's descriptions transfer to new classes and other
 modalities.
 
-Options aimed at that transfer (off by default): LOSS centered / contrastive (medprompt/losses.py), and
-VAL_HELDOUT_CLASSES, text-only validation on held-out training classes (medprompt/heldout.py) that Dassl's
+Options aimed at that transfer (off by default): LOSS centered / contrastive (medprompt/methods/medpromptclip.py), and
+VAL_HELDOUT_CLASSES, text-only validation on held-out training classes (medprompt/methods/medpromptclip.py) that Dassl's
 TEST.FINAL_MODEL best_val machinery uses in place of validation images.
 """
 
@@ -18,10 +18,10 @@ from dassl.engine import TRAINER_REGISTRY
 from torch.utils.data import DataLoader, TensorDataset
 from yacs.config import CfgNode as CN
 
-from medprompt.descriptions import extra_classes, load_descriptions
-from medprompt.heldout import HELDOUT_KEY, heldout_score, split_heldout_classes
-from medprompt.losses import TextPairLoss
-from medprompt.prompts import PromptedClassifier, TextPrompts
+from medprompt.data.descriptions import extra_classes, load_descriptions
+from medprompt.methods.medpromptclip import HELDOUT_KEY, heldout_score, split_heldout_classes
+from medprompt.methods.medpromptclip import TextPairLoss
+from medprompt.clip.prompts import PromptedClassifier, TextPrompts
 from trainers.base import PromptTrainerBase, resolve_description_file, seeded_generator
 
 
@@ -34,7 +34,7 @@ def add_config(cfg):
     c.DESCRIPTIONS = ""  # "" = llm_descriptions/<DATASET.NAME>.json
     c.TRAIN_EXTRA_CLASSES = False  # also train on description classes that are not dataset classes
     # mse (upstream) | l1 | centered (training targets' mean subtracted on both sides) | contrastive
-    # (InfoNCE over classes at the backbone's logit scale, the scale test-time logits use): medprompt/losses.py
+    # (InfoNCE over classes at the backbone's logit scale, the scale test-time logits use): medprompt/methods/medpromptclip.py
     c.LOSS = "mse"
     c.LOSS_WEIGHT = 1000.0  # multiplies any LOSS
     # share of the training classes held out, with all their descriptions, as text-only validation; with

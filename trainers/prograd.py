@@ -1,6 +1,6 @@
 """ProGrad: CoOp whose cross-entropy gradient is projected, tensor by tensor, off the direction that
 conflicts with the gradient of the distillation term toward the zero-shot classifier
-(medprompt/prograd.py). The zero-shot logits use the frozen "a photo of a {}." class features."""
+(medprompt/methods/prograd.py). The zero-shot logits use the frozen "a photo of a {}." class features."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import torch
 from dassl.engine import TRAINER_REGISTRY
 from yacs.config import CfgNode as CN
 
-from medprompt.losses import cosine_logits
-from medprompt.prograd import distillation_loss, project_conflicting
+from medprompt.clip.logits import cosine_logits
+from medprompt.methods.prograd import distillation_loss, project_conflicting
 from trainers.coop import CoOp, add_prompt_keys
 from trainers.stacking import add_stacking_config
 

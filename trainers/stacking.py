@@ -17,11 +17,11 @@ import torch
 from torch import Tensor
 from yacs.config import CfgNode as CN
 
-from medprompt.checkpoints import find_checkpoint, read_checkpoint
-from medprompt.descriptions import load_descriptions
-from medprompt.errors import ConfigError, InputFileError
-from medprompt.losses import TEXT_LOSSES, TextPairLoss
-from medprompt.prompts import TextPrompts
+from medprompt.run.checkpoints import find_checkpoint, read_checkpoint
+from medprompt.data.descriptions import load_descriptions
+from medprompt.utils.errors import ConfigError, InputFileError
+from medprompt.methods.medpromptclip import TEXT_LOSSES, TextPairLoss
+from medprompt.clip.prompts import TextPrompts
 from trainers.base import CheckpointMismatchError, PromptTrainerBase, resolve_description_file
 
 STACKING_KEYS = "TRAINER.STACKING"

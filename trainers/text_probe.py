@@ -1,13 +1,13 @@
 """A text-informed linear probe (LP++ / CLAP style): visual class weights started at the class
 prototypes, plus learnable per-class multiples of the frozen zero-shot text vectors
-(medprompt/adapters.py), trained with cross-entropy on cached image features (trainers/cached.py)."""
+(medprompt/methods/text_probe.py), trained with cross-entropy on cached image features (trainers/cached.py)."""
 
 from __future__ import annotations
 
 from dassl.engine import TRAINER_REGISTRY
 from yacs.config import CfgNode as CN
 
-from medprompt.adapters import TextInformedProbe, class_prototypes
+from medprompt.methods.text_probe import TextInformedProbe, class_prototypes
 from trainers.cached import FeatureTrainer
 
 

@@ -1,4 +1,4 @@
-"""Tip-Adapter (training-free) and Tip-Adapter-F (cache keys fine-tuned), medprompt/adapters.py.
+"""Tip-Adapter (training-free) and Tip-Adapter-F (cache keys fine-tuned), medprompt/methods/tip_adapter.py.
 
 The cache is built from the few-shot training features (test-time transform, cached once); alpha and
 beta are chosen on the validation split by the published grid search, after fine-tuning for -F.
@@ -11,8 +11,8 @@ import time
 from dassl.engine import TRAINER_REGISTRY
 from yacs.config import CfgNode as CN
 
-from medprompt.adapters import TipAdapter as TipCache
-from medprompt.adapters import search_alpha_beta, search_grid
+from medprompt.methods.tip_adapter import TipAdapter as TipCache
+from medprompt.methods.tip_adapter import search_alpha_beta, search_grid
 from trainers.cached import FeatureTrainer
 
 

@@ -1,4 +1,4 @@
-"""ViP trainer: visual-symptom prompts (Context Prompt + Merge Prompt, medprompt.vip) learned with
+"""ViP trainer: visual-symptom prompts (Context Prompt + Merge Prompt, medprompt.methods.vip) learned with
 cross-entropy on labelled images through the frozen image encoder.
 
 Symptoms come from llm_descriptions/symptoms/<DATASET.NAME>.json ({class: [symptoms]}) unless
@@ -13,9 +13,9 @@ from dassl.engine import TRAINER_REGISTRY
 from dassl.metrics import compute_accuracy
 from yacs.config import CfgNode as CN
 
-from medprompt.descriptions import load_descriptions
-from medprompt.feature_cache import content_key
-from medprompt.vip import ViPLearner, vip_loss
+from medprompt.data.descriptions import load_descriptions
+from medprompt.run.feature_cache import content_key
+from medprompt.methods.vip import ViPLearner, vip_loss
 from trainers.base import PromptTrainerBase, resolve_description_file
 
 SYMPTOM_DIR = "symptoms"

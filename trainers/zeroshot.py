@@ -7,10 +7,10 @@ import torch
 from dassl.engine import TRAINER_REGISTRY
 from yacs.config import CfgNode as CN
 
-from medprompt.attributes import DEFAULT_TEMPLATES, load_attributes, render_all
-from medprompt.descriptions import load_descriptions
-from medprompt.errors import ConfigError
-from medprompt.zeroshot import cupl_class_features, dclip_logits, dclip_text, template_class_features
+from medprompt.methods.attribute_prompts import DEFAULT_TEMPLATES, load_attributes, render_all
+from medprompt.data.descriptions import load_descriptions
+from medprompt.utils.errors import ConfigError
+from medprompt.methods.zeroshot import cupl_class_features, dclip_logits, dclip_text, template_class_features
 from trainers.base import PromptTrainerBase, resolve_description_file
 
 AGGREGATIONS = ("cupl", "dclip", "attributes")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from medprompt.errors import UserError
+from medprompt.utils.errors import UserError
 
 #: How many offending entries an error message shows before summarising the rest.
 SHOWN_ENTRIES = 5

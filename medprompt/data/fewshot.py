@@ -14,7 +14,7 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-from medprompt.atomic import write_json as write_json_atomic
+from medprompt.utils.atomic import write_json as write_json_atomic
 from medprompt.data.splits import Item
 
 

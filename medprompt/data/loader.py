@@ -14,13 +14,13 @@ import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from medprompt.classnames import closest_names
+from medprompt.data.classnames import closest_names
 from medprompt.data import fewshot
 from medprompt.data.errors import dataset_error
 from medprompt.data.folders import build_split_from_folders
 from medprompt.data.images import missing_images, unreadable_images
-from medprompt.atomic import write_json as write_json_atomic
-from medprompt.data.layout import configured_split_file, find_split_file, split_candidates
+from medprompt.utils.atomic import write_json as write_json_atomic
+from medprompt.data.split_files import configured_split_file, find_split_file, split_candidates
 from medprompt.data.specs import DatasetSpec, spec_for_root
 from medprompt.data.splits import Item, base_new_labels, few_shot, read_split, short_classes, subsample_classes
 

@@ -17,7 +17,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from medprompt.classnames import closest_names, normalize_classname
+from medprompt.data.classnames import closest_names, normalize_classname
 
 #: Layout families: where images live below <root>/<folder>, and the split file name a built split gets.
 #: "synthetic" (the generated world of medprompt.synthetic) has the medpromptclip layout.
@@ -631,7 +631,7 @@ _SPECS = [
 
 def synthetic_spec(dataset: str, world_seed: int = 0) -> DatasetSpec:
     """The spec of one modality's dataset of the synthetic world of `world_seed` (no images needed)."""
-    from medprompt.synthetic.attributes import MODALITIES, diseases_of
+    from medprompt.synthetic.diseases import MODALITIES, diseases_of
     from medprompt.synthetic.world import class_folder
 
     m = next(m for m in MODALITIES if m.dataset == dataset)
@@ -649,7 +649,7 @@ def synthetic_spec(dataset: str, world_seed: int = 0) -> DatasetSpec:
 
 def _synthetic_specs() -> list[DatasetSpec]:
     """One dataset per modality of the synthetic world of seed 0."""
-    from medprompt.synthetic.attributes import MODALITIES
+    from medprompt.synthetic.diseases import MODALITIES
 
     return [synthetic_spec(m.dataset) for m in MODALITIES]
 

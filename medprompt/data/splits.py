@@ -19,11 +19,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from medprompt.classnames import normalize_classname
+from medprompt.data.classnames import normalize_classname
 from medprompt.data.errors import dataset_error
 from medprompt.data.folders import build_split_from_folders  # noqa: F401  (part of this module's API)
 from medprompt.data.specs import DatasetSpec
-from medprompt.errors import ConfigError
+from medprompt.utils.errors import ConfigError
 
 SPLITS = ("train", "val", "test")
 SUBSAMPLE_CHOICES = ("all", "base", "new")

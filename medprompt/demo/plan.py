@@ -1,12 +1,12 @@
 """The demo's runs: which methods, on which datasets of the synthetic world, in which folders.
 
-The datasets and their classes come from the world itself (medprompt.synthetic.attributes: every modality
+The datasets and their classes come from the world itself (medprompt.synthetic.diseases: every modality
 is a dataset, the first half of its classes are its base classes), so the demo follows whatever world the
 package defines. For each world seed S the world is written to <data>/world<S> and every run of that world
 uses training seed S too: one seed folder `seed<S>` of the output tree is one independent replicate (a world
 and a training seed), and the results tables' mean ± std over seeds is over replicates.
 
-Per method, replicate and the training modality D (K shots; layout of medprompt/sweep/layout.py):
+Per method, replicate and the training modality D (K shots; layout of medprompt/results/output_tree.py):
   base2new/train_base/D/...   trained on D's base classes (an evaluation only, for the zero-shot methods)
   base2new/test_new/D/...     the same prompts on D's new classes (--eval-only)
   heldout_modality/H/...      the same prompts on every class of each held-out modality H (--eval-only)
@@ -18,11 +18,11 @@ import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
-from medprompt.errors import ConfigError
+from medprompt.utils.errors import ConfigError
 from medprompt.sweep.grid import STACKED_ON, RunSpec
-from medprompt.sweep.layout import RunKey, run_dir
+from medprompt.results.output_tree import RunKey, run_dir
 from medprompt.sweep.task import Task
-from medprompt.synthetic.attributes import MODALITIES, diseases_of
+from medprompt.synthetic.diseases import MODALITIES, diseases_of
 from medprompt.synthetic.world import WorldSettings
 
 BACKBONE = "synth"  # configs/backbones/synth.yaml: the shipped tiny CLIP of the synthetic world
@@ -46,7 +46,7 @@ class Method:
 
     @property
     def config(self) -> str:
-        """The config name of its runs (medprompt/config_layers.py): <variant>_<backbone> or <backbone>."""
+        """The config name of its runs (medprompt/run/config_layers.py): <variant>_<backbone> or <backbone>."""
         return f"{self.variant}_{BACKBONE}" if self.variant else BACKBONE
 
     @property

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 import openai
 
-from medprompt.errors import ConfigError, UserError
+from medprompt.utils.errors import ConfigError, UserError
 
 log = logging.getLogger(__name__)
 

@@ -15,8 +15,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from medprompt.classnames import normalize_classname
-from medprompt.errors import ConfigError
+from medprompt.data.classnames import normalize_classname
+from medprompt.utils.errors import ConfigError
 from medprompt.llm.client import ChatAsker, GenerationError
 from medprompt.llm.parsing import dedupe_key, parse_answer
 from medprompt.llm.questions import QuestionSet

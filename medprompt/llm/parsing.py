@@ -12,7 +12,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
-from medprompt.classnames import normalize_classname
+from medprompt.data.classnames import normalize_classname
 
 # Reasoning traces of the common open reasoning models; the final answer follows the closing tag.
 _TRACE_TAGS = "think|thinking|reasoning"

@@ -15,9 +15,10 @@ from pathlib import Path
 
 import yaml
 
-from medprompt.errors import FileFormatError, InputFileError
+from medprompt.utils.errors import FileFormatError, InputFileError
+from medprompt.utils.paths import CONFIGS
 
-QUESTIONS_DIR = Path(__file__).resolve().parents[2] / "configs" / "questions"
+QUESTIONS_DIR = CONFIGS / "questions"
 PLACEHOLDERS = frozenset({"classname", "modality"})
 KINDS = ("descriptions", "attributes")
 _KEYS = {

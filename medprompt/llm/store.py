@@ -11,8 +11,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from medprompt.atomic import write_json
-from medprompt.errors import FileFormatError
+from medprompt.utils.atomic import write_json
+from medprompt.utils.errors import FileFormatError
 
 
 def provenance_path(output: Path) -> Path:

@@ -11,8 +11,8 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from medprompt.atomic import write_text
-from medprompt.errors import UserError
+from medprompt.utils.atomic import write_text
+from medprompt.utils.errors import UserError
 from medprompt.results.render import FORMATS, render
 from medprompt.results.runs import read_tree
 from medprompt.results.tables import build_tables

@@ -15,7 +15,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from medprompt.errors import InputFileError, UserError
+from medprompt.utils.errors import InputFileError, UserError
 from medprompt.results.runs import SeedLogs, read_run
 from medprompt.results.stats import ci95, mean_std
 

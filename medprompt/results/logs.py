@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from medprompt.errors import FileFormatError
+from medprompt.utils.errors import FileFormatError
 
 METRIC_LINE = re.compile(r"\* (\w+): ([\.\deE+-]+)%")
 _COUNT_LINE = re.compile(r"\* total: ([\d,]+)\s*$")  # Dassl prints counts with thousands separators

@@ -18,7 +18,7 @@ from pathlib import Path
 from matplotlib.figure import Figure
 from matplotlib.ticker import PercentFormatter
 
-from medprompt.atomic import write_with
+from medprompt.utils.atomic import write_with
 from medprompt.results.render import title
 from medprompt.results.tables import AVERAGE, Table
 

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 from tabulate import tabulate
 
-from medprompt.errors import ConfigError
+from medprompt.utils.errors import ConfigError
 from medprompt.results.aggregate import FLAG_NAMES, Summary
 from medprompt.results.tables import AVERAGE, Table
 

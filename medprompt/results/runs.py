@@ -1,7 +1,7 @@
 """Find runs in an output tree and pick each seed's finished evaluation.
 
 Layout: ``<root>/<protocol...>/<dataset>/shots_<K>/<Trainer>/<config>/seed<S>/``, defined in
-:mod:`medprompt.sweep.layout` (the sweep writes what this module reads).
+:mod:`medprompt.results.output_tree` (the sweep writes what this module reads).
 
 Dassl's logger writes ``log.txt``, or ``log.txt-<YYYY-mm-dd-HH-MM-SS>`` when ``log.txt`` already exists,
 so ``log.txt`` is the oldest log of a folder and the time stamps order the rest. The last log holding a
@@ -17,9 +17,9 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from medprompt.errors import FileFormatError, InputFileError
+from medprompt.utils.errors import FileFormatError, InputFileError
 from medprompt.results.logs import LogRecord, read_log
-from medprompt.sweep.layout import LAYOUT, SEED_DIR, RunKey, place
+from medprompt.results.output_tree import LAYOUT, SEED_DIR, RunKey, place
 
 LOG_NAME = re.compile(r"^log\.txt(?:-(\d{4}-\d{2}-\d{2}-\d{2}-\d{2}-\d{2}))?$")
 

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from itertools import product
 
-from medprompt.errors import ConfigError
+from medprompt.utils.errors import ConfigError
 from medprompt.results.aggregate import Summary, summarise
 from medprompt.results.runs import Run, TreeScan
 from medprompt.results.stats import harmonic_mean

@@ -20,7 +20,7 @@ from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
-from medprompt.atomic import write_json
+from medprompt.utils.atomic import write_json
 from medprompt.sweep.executors import SlurmExecutor, SlurmSettings, executor_for
 from medprompt.sweep.grid import PROTOCOLS, Grid, GridError, expand, show
 from medprompt.sweep.task import DONE, FAILED, QUEUED, RUNNING, Task, state_dir, task_state
@@ -35,7 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
         s = sub.add_parser(protocol, help=f"run the {protocol} protocol (docs/PROTOCOLS.md)")
         s.add_argument("--methods", nargs="+", required=True, help="registered trainers")
         s.add_argument("--configs", nargs="+", required=True,
-                       help="config names, <backbone> or <variant>_<backbone> (medprompt/config_layers.py)")
+                       help="config names, <backbone> or <variant>_<backbone> (medprompt/run/config_layers.py)")
         s.add_argument("--datasets", nargs="+", required=True, help="dataset names: configs/datasets/<name>.yaml")
         s.add_argument("--shots", nargs="+", type=int, default=[], help="K shots (protocol default when omitted)")
         s.add_argument("--seeds", nargs="+", type=int, default=[], help="seeds (default 1 2 3)")
@@ -195,7 +195,7 @@ def wait(tasks: list[Task], executor, poll: float) -> dict[str, tuple[str, str]]
 
 def time_line(tasks: list[Task], seconds: float, jobs: int) -> str:
     """Where a local sweep's time went: its runs' Time: lines summed, and (one job at a time) the rest."""
-    from medprompt.timing import parse_summary, sum_phases
+    from medprompt.utils.timing import parse_summary, sum_phases
 
     found = [parse_summary(Path(t.log).read_text(errors="replace")) if Path(t.log).is_file() else None
              for t in tasks]

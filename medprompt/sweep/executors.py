@@ -16,10 +16,10 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from medprompt.atomic import write_json
-from medprompt.errors import ConfigError, ServiceError
-from medprompt.threads import available_cores
-from medprompt.sweep.layout import REPO
+from medprompt.utils.atomic import write_json
+from medprompt.utils.errors import ConfigError, ServiceError
+from medprompt.utils.threads import available_cores
+from medprompt.utils.paths import REPO
 from medprompt.sweep.task import Task, clear_marker, run_job, run_task, state_dir
 from medprompt.sweep.warm import WarmServer, cold_launch
 

@@ -18,9 +18,10 @@ import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from medprompt.config_layers import ConfigLayerError, config_layers
-from medprompt.errors import ConfigError
-from medprompt.sweep.layout import RunKey, dataset_config_file, run_dir, REPO
+from medprompt.run.config_layers import ConfigLayerError, config_layers
+from medprompt.utils.errors import ConfigError
+from medprompt.results.output_tree import RunKey, dataset_config_file, run_dir
+from medprompt.utils.paths import REPO
 
 PROTOCOLS = ("zeroshot", "fewshot", "base2new", "crossmodal")
 DEFAULT_SHOTS = {"zeroshot": (0,), "fewshot": (1, 2, 4, 8, 16), "base2new": (16,), "crossmodal": (0,)}

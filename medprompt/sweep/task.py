@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable, Sequence
 
-from medprompt.atomic import write_json
+from medprompt.utils.atomic import write_json
 from medprompt.results.runs import clear_unfinished, run_finished
 from medprompt.sweep.grid import RunSpec, show
 from medprompt.sweep.warm import cold_launch

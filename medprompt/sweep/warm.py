@@ -13,7 +13,7 @@ torch must not have run parallel (OpenMP) work before a fork, or a child can han
 pool; and CUDA is never initialised there, so each child still picks its device with CUDA_VISIBLE_DEVICES.
 What a fresh process would have of its own is renewed in the child: the run timer counts from the fork (so
 the run's "imports" phase is about 0), Python's and numpy's global RNGs are seeded anew, and the thread
-count a fresh process would choose (medprompt/threads.py) becomes torch.set_num_threads.
+count a fresh process would choose (medprompt/utils/threads.py) becomes torch.set_num_threads.
 
 The sweep's local executor does not fork itself (its job threads and progress bar may hold a lock at the
 moment of a fork, which the child would inherit held): each job slot talks to its own server process,
@@ -34,27 +34,25 @@ import traceback
 from pathlib import Path
 from typing import Sequence
 
-REPO = Path(__file__).resolve().parents[2]
+from medprompt.utils.paths import REPO
 
 
 def preload() -> None:
     """Import what every run imports. A missing Dassl is left for the run to report, as it would."""
-    if str(REPO) not in sys.path:
-        sys.path.insert(0, str(REPO))
-    from medprompt import threads
+    from medprompt.utils import threads
 
     threads.prepare_environment()  # as train.py does: OpenMP reads it once, when torch loads
     import open_clip  # noqa: F401
     import torch
 
     torch.set_num_threads(1)  # no OpenMP thread pool before a fork (see the module docstring)
-    import medprompt.timing  # noqa: F401
+    import medprompt.utils.timing  # noqa: F401
     try:
         import dassl.engine  # noqa: F401
 
         import datasets  # noqa: F401
-        import train  # noqa: F401  (its setup_cfg tells prebuild_backbone what a run loads)
         import trainers  # noqa: F401
+        import trainers.launch  # noqa: F401  (its setup_cfg tells prebuild_backbone what a run loads)
     except ImportError:
         pass
 
@@ -82,18 +80,19 @@ def _environment(env: dict[str, str]):
 
 def prebuild_backbone(script: str, args: Sequence[str], env: dict[str, str]) -> None:
     """Build here, in the run's environment, the backbone the train.py run `args` will load
-    (medprompt.backbones.prebuild; not for `random` weights, which the run's seed draws). Whatever fails
+    (medprompt.clip.backbones.prebuild; not for `random` weights, which the run's seed draws). Whatever fails
     here (a mistyped option, a missing backbone) is left for the run to meet and report in its own log."""
-    if Path(script).name != "train.py" or "train" not in sys.modules:
+    if Path(script).name != "train.py" or "trainers.launch" not in sys.modules:
         return
-    from medprompt.backbones import prebuild
-    from medprompt.feature_cache import cache_root
+    from medprompt.clip.backbones import prebuild
+    from medprompt.run.feature_cache import cache_root
+    from medprompt.run.train_args import build_parser
+    from trainers.launch import setup_cfg
 
-    train = sys.modules["train"]
     quiet = io.StringIO()
     try:
         with _environment(env), contextlib.redirect_stdout(quiet), contextlib.redirect_stderr(quiet):
-            cfg = train.setup_cfg(train.build_parser().parse_args(list(args)))
+            cfg = setup_cfg(build_parser().parse_args(list(args)))
             prebuild(cfg.MODEL.BACKBONE.NAME, cfg.MODEL.BACKBONE.WEIGHTS, cache_root(cfg.MODEL.CACHE_DIR))
     except (Exception, SystemExit):  # noqa: BLE001  (the run reports it)
         pass
@@ -103,9 +102,9 @@ def _fresh_process_state(env: dict[str, str]) -> None:
     """What a fresh interpreter would have of its own (see the module docstring)."""
     import random
 
-    from medprompt import threads
-    from medprompt.errors import ConfigError
-    from medprompt.timing import RUN_TIMER
+    from medprompt.utils import threads
+    from medprompt.utils.errors import ConfigError
+    from medprompt.utils.timing import RUN_TIMER
 
     RUN_TIMER.reset()
     _reload_hub_settings()

@@ -12,7 +12,7 @@ import string
 
 import numpy as np
 
-from medprompt.synthetic.attributes import ATTRIBUTE_VALUES, MODALITY_BY_KEY, Attributes, Disease
+from medprompt.synthetic.diseases import ATTRIBUTE_VALUES, MODALITY_BY_KEY, Attributes, Disease
 from medprompt.synthetic.lexicon import decode_name
 
 SHAPE_WORDS = {"round": "round", "irregular": "irregular", "ring": "ring-shaped", "streak": "streak-like"}

@@ -20,8 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
-from medprompt.atomic import write_json, write_text
-from medprompt.synthetic.attributes import ATTRIBUTE_VALUES, MODALITIES, Attributes, world_diseases
+from medprompt.utils.atomic import write_json, write_text
+from medprompt.synthetic.diseases import ATTRIBUTE_VALUES, MODALITIES, Attributes, world_diseases
 from medprompt.synthetic.captions import NOUNS, words
 from medprompt.synthetic.lexicon import ADJECTIVE_ORDER, PREFIX_ORDER, WORD_PARTS
 
@@ -104,6 +104,6 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    from medprompt.cli import run_main
+    from medprompt.utils.entrypoint import run_main
 
     run_main(main, "python -m medprompt.synthetic.corpus")

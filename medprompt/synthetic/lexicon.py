@@ -5,7 +5,7 @@ that say it; class names are composed from them, so one word part (leuko- = whit
 recurs across base classes, new classes and every modality, as in real nomenclature (leukoplakia,
 leukocoria; punctate keratitis, punctate inner choroidopathy). A share of each modality's classes gets an
 opaque, invented eponym instead ("Harlan-Vesk syndrome"): the share comes from the audit of the real
-datasets' class names (medprompt.synthetic.audit), not from any result.
+datasets' class names (medprompt.demo.audit), not from any result.
 
 `compose_name` builds a name from a chosen subset of a class's attributes; `decode_name` reads back what
 the name's word parts say (nothing for an eponym). The lexicon is data; the world seed only chooses.

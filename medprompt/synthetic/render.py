@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from medprompt.synthetic.attributes import Attributes
+from medprompt.synthetic.diseases import Attributes
 
 IMAGE_SIZE = 48
 

@@ -5,7 +5,7 @@ held-out dataset. Layout: ``<root>/<Dataset>/<class_folder>/<split>_<i>.png``,
 ``<root>/<Dataset>/split_<Dataset>.json`` (``{"train"|"val"|"test": [[relative path, label, class name], ...]}``)
 and ``<root>/<Dataset>/descriptions.json`` (+ provenance), the class descriptions of this world, which
 the description-reading methods take before llm_descriptions/ (whose Synth* files are world seed 0's).
-The seed chooses the classes (attribute rows and names, medprompt.synthetic.attributes.world_diseases)
+The seed chooses the classes (attribute rows and names, medprompt.synthetic.diseases.world_diseases)
 and every image, which comes from its own random generator seeded by (seed, modality, class, split,
 index), so the world is a pure function of the seed and the sizes; `world.json` records both, the class
 names and a digest of everything written.
@@ -27,13 +27,13 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from medprompt.atomic import write_json
-from medprompt.synthetic.attributes import (
-    ATTRIBUTE_VALUES,
-    MODALITIES,
-    Attributes,
-    diseases_of,
-)
+from medprompt.utils.atomic import write_json
+from medprompt.synthetic.diseases import (
+                                          ATTRIBUTE_VALUES,
+                                          MODALITIES,
+                                          Attributes,
+                                          diseases_of,
+                                          )
 from medprompt.synthetic.describe import write_descriptions
 from medprompt.synthetic.render import IMAGE_SIZE, render
 
@@ -166,6 +166,6 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    from medprompt.cli import run_main
+    from medprompt.utils.entrypoint import run_main
 
     run_main(main, "python -m medprompt.synthetic.world")

@@ -3,7 +3,7 @@
 Layout (the CoOp family's convention): ``<root>/<protocol...>/<dataset>/shots_<K>/<Trainer>/<config>/seed<S>/``.
 The protocol may be several folders (``base2new/train_base``). The sweep writes this tree, the results
 reader parses it back (:func:`place`). A (trainer, config name) pair stands for the config layers of
-medprompt.config_layers (`train.py --config <name>`).
+medprompt.run.config_layers (`train.py --config <name>`).
 """
 
 from __future__ import annotations
@@ -12,7 +12,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
+from medprompt.utils.paths import CONFIGS
+
 SEED_DIR = re.compile(r"^seed(\d+)$")
 SHOTS_DIR = re.compile(r"^shots_(\d+)$")
 LAYOUT = "<protocol>/<dataset>/shots_<K>/<Trainer>/<config>/seed<S>/"
@@ -56,4 +57,4 @@ def place(root: Path, seed_dir: Path) -> RunKey | None:
 
 def dataset_config_file(dataset: str) -> Path:
     """The dataset config of a dataset name: configs/datasets/<dataset>.yaml."""
-    return REPO / "configs" / "datasets" / f"{dataset}.yaml"
+    return CONFIGS / "datasets" / f"{dataset}.yaml"

@@ -28,7 +28,7 @@ import torch
 from filelock import FileLock
 from torch import Tensor
 
-from medprompt.atomic import write_with
+from medprompt.utils.atomic import write_with
 
 
 def cache_root(setting: str) -> Path | None:

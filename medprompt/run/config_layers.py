@@ -14,7 +14,7 @@ A config name, as the protocol scripts and the output tree use it, is `<backbone
 yamls name in a `_BASE_:` key (a path or a list of paths, relative to the yaml); they are never picked by name.
 
 The former full files `configs/trainers/<Method>/<name>.yaml` are read as the config name `<name>` of
-`<Method>` (see `legacy_config`). Run `python -m medprompt.config_layers METHOD CONFIG` to list the layers.
+`<Method>` (see `legacy_config`). Run `python -m medprompt.run.config_layers METHOD CONFIG` to list the layers.
 """
 
 from __future__ import annotations
@@ -27,9 +27,9 @@ from pathlib import Path
 import yaml
 from yacs.config import CfgNode
 
-from medprompt.errors import ConfigError
+from medprompt.utils.errors import ConfigError
+from medprompt.utils.paths import CONFIGS
 
-CONFIGS = Path(__file__).resolve().parent.parent / "configs"
 BASE_KEY = "_BASE_"
 _LEGACY = re.compile(r"(?:^|/)configs/trainers/(?P<method>[^/]+)/(?P<config>[^/]+)\.ya?ml$")
 
@@ -196,9 +196,9 @@ def describe_layers(layers: list[Layer]) -> str:
 
 
 def main(argv: list[str]) -> int:
-    """`python -m medprompt.config_layers METHOD CONFIG`: print the layers, or the error and exit 2."""
+    """`python -m medprompt.run.config_layers METHOD CONFIG`: print the layers, or the error and exit 2."""
     if len(argv) != 2:
-        print("usage: python -m medprompt.config_layers METHOD CONFIG", file=sys.stderr)
+        print("usage: python -m medprompt.run.config_layers METHOD CONFIG", file=sys.stderr)
         return 2
     try:
         print(describe_layers(config_layers(*argv)))

@@ -4,7 +4,7 @@
         run_main(main, "train.py")
 
 What counts as a user mistake is an explicit list, not a catch-all:
-- the project's own `UserError` family (medprompt/errors.py: dataset, description, backbone, checkpoint,
+- the project's own `UserError` family (medprompt/utils/errors.py: dataset, description, backbone, checkpoint,
   config and file errors);
 - yacs's complaints about a config (unknown key, wrong type, odd number of trailing options, a missing or
   malformed config file), recognised by being raised inside yacs;
@@ -21,7 +21,7 @@ from collections.abc import Callable
 from types import FrameType, TracebackType
 from typing import NoReturn
 
-from medprompt.errors import UserError
+from medprompt.utils.errors import UserError
 
 DEBUG_ENV = "MEDPROMPT_DEBUG"
 #: Exit status of a run stopped by a user mistake (argparse uses the same for bad flags).

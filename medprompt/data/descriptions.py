@@ -1,7 +1,7 @@
 """Description files: `{class name: [sentences]}` written by an LLM for each dataset.
 
 Keys are matched to the dataset's class names after normalising case, underscores and white space
-(medprompt.classnames). A dataset class with no key is an error that lists every unmatched class with
+(medprompt.data.classnames). A dataset class with no key is an error that lists every unmatched class with
 the closest keys, instead of silently training on fewer classes.
 """
 
@@ -12,8 +12,8 @@ import warnings
 from pathlib import Path
 from typing import Mapping, Sequence
 
-from medprompt.classnames import closest_names, normalize_classname
-from medprompt.errors import UserError
+from medprompt.data.classnames import closest_names, normalize_classname
+from medprompt.utils.errors import UserError
 
 
 class DescriptionError(UserError, ValueError):

@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from medprompt.prompts import PromptedClassifier
+from medprompt.clip.prompts import PromptedClassifier
 
 
 class MetaNet(nn.Module):

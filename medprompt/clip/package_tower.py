@@ -23,7 +23,7 @@ import torch
 from open_clip.tokenizer import HFTokenizer
 from torch import nn
 
-from medprompt.errors import UserError
+from medprompt.utils.errors import UserError
 
 LOCAL_DIR_PREFIX = "local-dir:"
 HF_CONFIG_FILE = "open_clip_config.json"

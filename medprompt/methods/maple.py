@@ -2,7 +2,7 @@
 
 For each prompted layer i (0 = the input, then 1..depth-1) a linear coupling maps that layer's text
 prompt vectors [n_ctx, text width] to vision prompt vectors [n_ctx, vision width]; the vision prompts
-are appended to the image tokens (medprompt.vision_encoder). Only the text prompts and the couplings
+are appended to the image tokens (medprompt.clip.vision_encoder). Only the text prompts and the couplings
 are learned, so both branches are tied through the text prompts.
 """
 
@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from torch import Tensor, nn
 
-from medprompt.errors import ConfigError
-from medprompt.prompts import TextPrompts
-from medprompt.vision_encoder import PromptedVisionEncoder
+from medprompt.utils.errors import ConfigError
+from medprompt.clip.prompts import TextPrompts
+from medprompt.clip.vision_encoder import PromptedVisionEncoder
 
 
 class CoupledPrompts(nn.Module):

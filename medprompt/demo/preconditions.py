@@ -14,11 +14,11 @@ Thresholds, fixed before any world was measured (accuracy in percentage points, 
 - (a) descriptions - names >= GAP_PP (15)
 - (b) name information - names >= INFORMATION_PP (5)
 
-(b) is small because the audit of real class names (medprompt.synthetic.audit) gives 79% of the
+(b) is small because the audit of real class names (medprompt.demo.audit) gives 79% of the
 classes an eponym, whose name says nothing: the name information of a 24-class modality rests on its
 ~5 word-part names.
 
-    python -m medprompt.synthetic.preconditions --seeds 0 1 2 --out docs/preconditions
+    python -m medprompt.demo.preconditions --seeds 0 1 2 --out docs/preconditions
 """
 
 from __future__ import annotations
@@ -30,14 +30,14 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from medprompt.atomic import write_json, write_text
-from medprompt.synthetic.attributes import MODALITIES, diseases_of
+from medprompt.utils.atomic import write_json, write_text
+from medprompt.synthetic.diseases import MODALITIES, diseases_of
 from medprompt.synthetic.captions import class_descriptions, name_descriptions
 from medprompt.synthetic.lexicon import decode_name
 from medprompt.synthetic.render import render
 from medprompt.synthetic.world import SPLITS, WorldSettings, image_rng
-from medprompt.text_encoder import PromptedTextEncoder
-from medprompt.zeroshot import cupl_class_features, fill_template
+from medprompt.clip.text_encoder import PromptedTextEncoder
+from medprompt.methods.zeroshot import cupl_class_features, fill_template
 
 GAP_PP = 15.0
 INFORMATION_PP = 5.0
@@ -126,7 +126,7 @@ def markdown(results: list[dict], backbone_name: str) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from medprompt.backbones import load_backbone
+    from medprompt.clip.backbones import load_backbone
 
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2], help="world seeds")
@@ -147,7 +147,7 @@ def main(argv: list[str] | None = None) -> int:
     text = markdown(results, args.backbone + (" with an identity text head" if args.identity_text_head else ""))
     print(text)
     if args.out:
-        record = {"written_by": "python -m medprompt.synthetic.preconditions", "backbone": args.backbone,
+        record = {"written_by": "python -m medprompt.demo.preconditions", "backbone": args.backbone,
                   "backbone_digest": backbone.digest,
                   "identity_text_head": args.identity_text_head, "thresholds_pp": {"gap": GAP_PP, "information": INFORMATION_PP},
                   "name_template": NAME_TEMPLATE, "seconds": round(time.time() - started, 1),
@@ -158,6 +158,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    from medprompt.cli import run_main
+    from medprompt.utils.entrypoint import run_main
 
-    run_main(main, "python -m medprompt.synthetic.preconditions")
+    run_main(main, "python -m medprompt.demo.preconditions")

@@ -15,7 +15,7 @@ that is not synthetic), before any result of the world was seen:
 
 The judgement is in the table below, one line per name, so it can be read and argued with.
 
-    python -m medprompt.synthetic.audit          # prints the table and the share
+    python -m medprompt.demo.audit          # prints the table and the share
 """
 
 from __future__ import annotations
@@ -97,6 +97,6 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    from medprompt.cli import run_main
+    from medprompt.utils.entrypoint import run_main
 
-    run_main(main, "python -m medprompt.synthetic.audit")
+    run_main(main, "python -m medprompt.demo.audit")

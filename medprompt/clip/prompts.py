@@ -12,8 +12,8 @@ from typing import Sequence
 import torch
 from torch import Tensor, nn
 
-from medprompt.errors import ConfigError
-from medprompt.text_encoder import PromptedTextEncoder
+from medprompt.utils.errors import ConfigError
+from medprompt.clip.text_encoder import PromptedTextEncoder
 
 PLACEHOLDER = "X"
 

@@ -90,7 +90,7 @@ MODALITIES: tuple[Modality, ...] = (
 )
 MODALITY_BY_KEY = {m.key: m for m in MODALITIES}
 NUM_CLASSES = 24  # per modality; the first half are the base classes
-#: share of classes with an opaque eponym, from medprompt.synthetic.audit (opaque / (appearance + opaque)
+#: share of classes with an opaque eponym, from medprompt.demo.audit (opaque / (appearance + opaque)
 #: over the real datasets' class names); tests check it still matches the audit
 OPAQUE_SHARE = 0.791
 

@@ -1,7 +1,7 @@
 """The project's user-mistake errors.
 
 Every error a user can fix by changing an input (a config key, a flag, a file) derives from `UserError`.
-The command-line entry points (medprompt/cli.py) print such an error as one message without a traceback;
+The command-line entry points (medprompt/utils/entrypoint.py) print such an error as one message without a traceback;
 any other exception is a bug and keeps its traceback.
 """
 

@@ -1,7 +1,7 @@
 """ViP (visual-symptom prompts, MICCAI 2024): class vectors merged from prompted visual-symptom texts.
 
 - Context Prompt: M learnable vectors shared by every class and symptom, placed before each symptom:
-  "X X X X {symptom}." (the class name is not in the text). They are `medprompt.prompts.TextPrompts`
+  "X X X X {symptom}." (the class name is not in the text). They are `medprompt.clip.prompts.TextPrompts`
   with depth 1, run through the shared `PromptedTextEncoder`.
 - Merge Prompt: per class a learnable g_c in R^d and two shared d x d maps W_q, W_k (no bias) attend
   from g_c over the class's k symptom features T_c (unnormalised):
@@ -23,10 +23,10 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from medprompt.errors import UserError
-from medprompt.losses import cosine_logits
-from medprompt.prompts import PLACEHOLDER, TextPrompts
-from medprompt.text_encoder import PromptedTextEncoder
+from medprompt.utils.errors import UserError
+from medprompt.clip.logits import cosine_logits
+from medprompt.clip.prompts import PLACEHOLDER, TextPrompts
+from medprompt.clip.text_encoder import PromptedTextEncoder
 
 
 class SymptomError(UserError, ValueError):

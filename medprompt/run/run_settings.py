@@ -13,8 +13,8 @@ from pathlib import Path
 
 from yacs.config import CfgNode
 
-from medprompt.checkpoints import POINTER
-from medprompt.errors import RunSettingsError
+from medprompt.run.checkpoints import POINTER
+from medprompt.utils.errors import RunSettingsError
 from medprompt.results.runs import LOG_NAME, read_run
 
 #: Keys that may differ between two runs of the same settings (where files live, not what is computed).

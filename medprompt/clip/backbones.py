@@ -10,7 +10,7 @@ Face cache first and probe the hub once with a short timeout, so a missing model
 message that says what was tried and how to point at a local copy.
 
 A `local-dir:` folder may also take its HF text tower from an installed Python package
-(medprompt/package_tower.py).
+(medprompt/clip/package_tower.py).
 """
 
 from __future__ import annotations
@@ -30,11 +30,12 @@ import open_clip
 import torch
 from torch import nn
 
-from medprompt.atomic import write_json
-from medprompt.checkpoints import looks_like_checkpoint
-from medprompt.errors import CheckpointError
-from medprompt.package_tower import (BackboneNotFoundError, load_package_tower, package_tower_config,
-                                    stdout_with_isatty)
+from medprompt.utils.atomic import write_json
+from medprompt.run.checkpoints import looks_like_checkpoint
+from medprompt.utils.errors import CheckpointError
+from medprompt.utils.paths import BACKBONES
+from medprompt.clip.package_tower import (BackboneNotFoundError, load_package_tower, package_tower_config,
+                                          stdout_with_isatty)
 
 ALIASES: dict[str, tuple[str, str]] = {
     "pmc-clip": ("hf-hub:ryanyip7777/pmc_vit_l_14", ""),
@@ -44,8 +45,7 @@ ALIASES: dict[str, tuple[str, str]] = {
     "vit-l14": ("ViT-L-14", "openai"),
     "rn50": ("RN50", "openai"),
     # the tiny CLIP of the synthetic world, shipped in this repository (scripts/train_synth_clip.py)
-    "synth-clip": ("local-dir:" + os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
-                                               "backbones", "synth-clip"), ""),
+    "synth-clip": (f"local-dir:{BACKBONES / 'synth-clip'}", ""),
 }
 
 RANDOM_WEIGHTS = "random"

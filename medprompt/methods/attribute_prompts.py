@@ -14,7 +14,7 @@ import string
 from pathlib import Path
 from typing import Mapping, Sequence
 
-from medprompt.descriptions import DescriptionError, read_class_file
+from medprompt.data.descriptions import DescriptionError, read_class_file
 
 ATTRIBUTES = ("color", "shape", "texture", "location")
 FIELDS = (*ATTRIBUTES, "class", "modality")

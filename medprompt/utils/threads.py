@@ -29,7 +29,7 @@ def available_cores() -> int:
 
 
 def _positive_int(name: str, value: str) -> int:
-    from medprompt.errors import ConfigError
+    from medprompt.utils.errors import ConfigError
 
     try:
         number = int(value)

@@ -15,7 +15,7 @@ import math
 from torch.optim import Optimizer
 from torch.optim.lr_scheduler import LambdaLR
 
-from medprompt.errors import ConfigError
+from medprompt.utils.errors import ConfigError
 
 SCHEDULES = ("cosine", "single_step", "multi_step")
 

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import torch
 
-from medprompt.atomic import write_text, write_with
-from medprompt.errors import CheckpointError, InputFileError
+from medprompt.utils.atomic import write_text, write_with
+from medprompt.utils.errors import CheckpointError, InputFileError
 
 POINTER = "checkpoint"
 BEST = "model-best.pth.tar"
