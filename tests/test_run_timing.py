@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import re
 
-import pytest
 
 import tiny_data
 from e2e import needs_dassl, train

@@ -14,7 +14,7 @@ import tiny_data  # noqa: E402
 import tiny_models  # noqa: E402
 from medprompt.results import read_run  # noqa: E402
 from test_baselines_support import build, run_train_py, train_args  # noqa: E402
-from trainers.base import CheckpointMismatchError  # noqa: E402
+from trainers.checkpointing import CheckpointMismatchError  # noqa: E402
 from trainers.stacking import checkpoint_file  # noqa: E402
 
 

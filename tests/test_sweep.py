@@ -22,7 +22,8 @@ from medprompt.utils.entrypoint import run_main
 from medprompt.sweep import cli
 from medprompt.sweep.executors import slot_env
 from medprompt.sweep.grid import CROSSMODAL_TARGETS, Grid, GridError, expand
-from medprompt.results.output_tree import REPO, RunKey, place, run_dir
+from medprompt.results.output_tree import RunKey, place, run_dir
+from medprompt.utils.paths import REPO
 from medprompt.sweep.task import DONE, FAILED, Task, read_marker, run_task, task_state
 from medprompt.utils.timing import parse_summary
 

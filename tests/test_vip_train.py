@@ -23,7 +23,7 @@ import explain_vip  # noqa: E402
 from medprompt.data.descriptions import DescriptionError  # noqa: E402
 from medprompt.run.train_args import build_parser  # noqa: E402
 from trainers.launch import setup_cfg  # noqa: E402
-from trainers.base import CheckpointMismatchError  # noqa: E402
+from trainers.checkpointing import CheckpointMismatchError  # noqa: E402
 
 DATASET = "Pneumonia"
 SHORT = ["OPTIM.MAX_EPOCH", "3", "DATALOADER.TRAIN_X.BATCH_SIZE", "4", "OPTIM.LR", "0.5"]

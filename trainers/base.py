@@ -15,12 +15,8 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
-import os.path as osp
-import pathlib
-import random
 import warnings
 
-import numpy as np
 import torch
 from dassl.data.data_manager import build_data_loader
 from dassl.engine import TrainerX
@@ -29,9 +25,7 @@ from torch import nn
 
 from medprompt.run import checkpoints
 from medprompt.clip.backbones import load_backbone
-from medprompt.data.descriptions import match_descriptions, truncate_to_context
-from medprompt.data.specs import synthetic_descriptions
-from medprompt.utils.errors import CheckpointError
+from medprompt.data.descriptions import load_descriptions, match_descriptions, resolve_description_file, truncate_to_context
 from medprompt.run.feature_cache import FeatureCache, cache_root, content_key, file_id
 from medprompt.clip.image_features import encode_loader, loader_settings
 from medprompt.clip.logits import cosine_logits
@@ -40,15 +34,12 @@ from medprompt.clip.text_encoder import PromptedTextEncoder
 from medprompt.utils.threads import available_cores
 from medprompt.utils.timing import RUN_TIMER
 from medprompt.methods.zeroshot import fill_template
+from trainers.checkpointing import CheckpointMixin
 
 LEARNER = "prompt_learner"
 
 
-class CheckpointMismatchError(CheckpointError):
-    """A checkpoint was made with another backbone or prompt shape."""
-
-
-class PromptTrainerBase(TrainerX):
+class PromptTrainerBase(CheckpointMixin, TrainerX):
     """Base of every method. Subclasses implement `build_learner` (return the module holding every
     trainable tensor, or None) and either `class_text_features` (a text classifier) or
     `model_inference`."""
@@ -88,6 +79,13 @@ class PromptTrainerBase(TrainerX):
     def match_class_texts(self, data: dict, source: str) -> list:
         """The entries of a description-style file for each class of the dataset, in label order."""
         return match_descriptions(data, self.classnames, self.class_aliases(), source=source)
+
+    def class_texts(self, setting: str, subdir: str = "", read=load_descriptions) -> tuple[str, dict, list]:
+        """(file, its whole content, its entries for each class in label order) of the description-style
+        file a method's key names, else the dataset's own (medprompt.data.descriptions.resolve_description_file)."""
+        path = resolve_description_file(setting, self.cfg.DATASET.NAME, subdir, data_root=self.cfg.DATASET.ROOT)
+        data = read(path)
+        return path, data, self.match_class_texts(data, source=path)
 
     @property
     def modality(self) -> str:
@@ -142,10 +140,6 @@ class PromptTrainerBase(TrainerX):
         with torch.no_grad():
             return int(self.text_encoder(self.text_encoder.tokenize(["a"])).shape[-1])
 
-    def checkpoint_meta(self) -> dict:
-        """What a checkpoint must agree with to be loaded into this trainer."""
-        return {"trainer": self.cfg.TRAINER.NAME, "backbone": self.backbone.identity}
-
     @property
     def effective_precision(self) -> str:
         """The precision encoders really run at: MODEL.PRECISION on CUDA, fp32 on the CPU."""
@@ -171,118 +165,6 @@ class PromptTrainerBase(TrainerX):
         if self.get_model_names() and done < self.max_epoch and not (freq > 0 and done % freq == 0):
             self.save_model(self.epoch, self.output_dir, model_name=checkpoints.RESUME)
 
-    def resume_state(self) -> dict:
-        """What a resumed run needs beside the learned tensors to continue as if never stopped."""
-        loader = getattr(self, "train_loader_x", None)
-        generator = getattr(loader, "generator", None)
-        return {
-            "best_result": float(self.best_result),
-            "torch_rng": torch.get_rng_state(),
-            "numpy_rng": _numpy_state_to_tensors(np.random.get_state()),
-            "python_rng": random.getstate(),
-            "loader_rng": generator.get_state() if generator is not None else None,
-        }
-
-    def restore_resume_state(self, state: dict) -> None:
-        self.best_result = state["best_result"]
-        torch.set_rng_state(state["torch_rng"])
-        np.random.set_state(_numpy_state_from_tensors(state["numpy_rng"]))
-        random.setstate(state["python_rng"])
-        generator = getattr(getattr(self, "train_loader_x", None), "generator", None)
-        if generator is not None and state["loader_rng"] is not None:
-            generator.set_state(state["loader_rng"])
-
-    def save_model(self, epoch, directory, is_best=False, val_result=None, model_name=""):
-        """Atomically write every learner's checkpoint; a resume checkpoint also records the RNG states."""
-        name = model_name or checkpoints.epoch_name(epoch + 1)
-        for learner in self.get_model_names():
-            sched = self._scheds[learner]
-            state = {
-                "state_dict": self._models[learner].state_dict(),
-                "epoch": epoch + 1,
-                "optimizer": self._optims[learner].state_dict() if self._optims[learner] else None,
-                "scheduler": sched.state_dict() if sched else None,
-                "val_result": None if val_result is None else float(val_result),
-                "meta": self.checkpoint_meta(),
-            }
-            if name == checkpoints.RESUME:
-                state["resume"] = self.resume_state()
-            folder = osp.join(directory, learner)
-            path = checkpoints.save_checkpoint(state, folder, name, point=name != checkpoints.BEST)
-            print(f"Checkpoint saved to {path}")
-            if is_best:
-                checkpoints.save_checkpoint(state, folder, checkpoints.BEST, point=False)
-            if name not in (checkpoints.RESUME, checkpoints.BEST):  # a kept checkpoint replaces the resume one
-                pathlib.Path(folder, checkpoints.RESUME).unlink(missing_ok=True)
-
-    def resume_model_if_exist(self, directory):
-        """Continue from the latest checkpoint in `directory` (Dassl calls this before training)."""
-        names = self.get_model_names()
-        latest = {name: checkpoints.latest_checkpoint(osp.join(directory, name)) for name in names}
-        if not names or None in latest.values():
-            print("No checkpoint found, train from scratch")
-            return 0
-        for name, path in latest.items():
-            ckpt = self._read_fitting_checkpoint(name, path)
-            self._models[name].load_state_dict(ckpt["state_dict"])
-            if self._optims[name] is not None and ckpt.get("optimizer"):
-                self._optims[name].load_state_dict(ckpt["optimizer"])
-            if self._scheds[name] is not None and ckpt.get("scheduler"):
-                self._scheds[name].load_state_dict(ckpt["scheduler"])
-        if "resume" in ckpt:
-            self.restore_resume_state(ckpt["resume"])
-        done = int(ckpt["epoch"])
-        if done >= self.max_epoch:
-            print(f"Found the finished run's checkpoint {path} ({done} epochs): no training left, evaluating it")
-        else:
-            print(f"Resuming from {path}: {done} of {self.max_epoch} epochs done, continuing with epoch {done + 1}")
-        return done
-
-    def load_model(self, directory, epoch=None):
-        """Load the best (else the latest, or the given epoch's) checkpoint of every learner."""
-        if not directory:
-            print("No model directory given: evaluating without loading a checkpoint")
-            return
-        for name in self.get_model_names():
-            path = self._checkpoint_path(osp.join(directory, name), epoch)
-            ckpt = self._read_fitting_checkpoint(name, path)
-            self._models[name].load_state_dict(ckpt["state_dict"])
-            val = ckpt.get("val_result")
-            print(f"Loaded {path} into {name} (epoch={ckpt['epoch']}, "
-                  f"val_result={'n/a' if val is None else f'{val:.2f}'})")
-
-    def _read_fitting_checkpoint(self, name: str, path) -> dict:
-        """A learner's checkpoint, refused with a clear message when unreadable or made for another model."""
-        ckpt = checkpoints.read_checkpoint(path, map_location=self.device)
-        self._check_meta(str(path), ckpt.get("meta", {}))
-        self._check_shapes(str(path), self._models[name], ckpt["state_dict"])
-        return ckpt
-
-    @staticmethod
-    def _checkpoint_path(folder: str, epoch) -> str:
-        return str(checkpoints.find_checkpoint(folder, epoch))
-
-    def _check_meta(self, path: str, meta: dict) -> None:
-        mine = self.checkpoint_meta()
-        for key, value in mine.items():
-            if key == "trainer":
-                continue  # other trainers' prompts may be loaded when their shapes fit (stacking)
-            if key in meta and meta[key] != value:
-                raise CheckpointMismatchError(
-                    f"Checkpoint {path} was made with {key}={meta[key]!r}, but this run has {key}={value!r}. "
-                    "Evaluate with the settings it was trained with, or train again."
-                )
-
-    @staticmethod
-    def _check_shapes(path: str, module: nn.Module, state: dict) -> None:
-        own = module.state_dict()
-        problems = [f"{k}: checkpoint {tuple(v.shape)} vs model {tuple(own[k].shape)}"
-                    for k, v in state.items() if k in own and own[k].shape != v.shape]
-        problems += [f"{k}: missing in checkpoint" for k in own if k not in state]
-        problems += [f"{k}: not in this model" for k in state if k not in own]
-        if problems:
-            raise CheckpointMismatchError(f"Checkpoint {path} does not fit this model:\n  " + "\n  ".join(problems))
-
     def frozen_text_features(self, texts: list[str], source: str) -> torch.Tensor:
         """Normalised features of plain texts from the frozen text encoder, cached; over-long texts are
         truncated with one warning."""
@@ -297,6 +179,11 @@ class PromptTrainerBase(TrainerX):
         with RUN_TIMER.phase("description encoding"):
             features = self.cache.get_or_compute("text_features", parts, compute, label="text features")["features"]
         return features.to(self.device)
+
+    def frozen_class_features(self, per_class: list[list[str]], source: str) -> list[torch.Tensor]:
+        """frozen_text_features of every class's texts, one [n_c, D] tensor per class."""
+        features = self.frozen_text_features([t for texts in per_class for t in texts], source=source)
+        return list(torch.split(features, [len(texts) for texts in per_class]))
 
     def template_features(self, template: str, source: str) -> torch.Tensor:
         """[C, D] normalised frozen features of a hand-written template ("a photo of a {}.") filled with
@@ -380,31 +267,7 @@ class PromptTrainerBase(TrainerX):
         return super().get_current_lr(names) if self.get_model_names() else 0.0
 
 
-def resolve_description_file(path: str, dataset_name: str, subdir: str = "", data_root: str = "") -> str:
-    """An explicit path, else the descriptions a written synthetic world keeps beside its dataset under
-    `data_root` (its classes depend on its seed), else llm_descriptions/[subdir/]<dataset>.json beside this project."""
-    if path:
-        return path
-    if data_root and not subdir:
-        beside = synthetic_descriptions(dataset_name, data_root)
-        if beside is not None:
-            return beside
-    root = osp.dirname(osp.dirname(osp.abspath(__file__)))
-    return osp.join(root, "llm_descriptions", subdir, f"{dataset_name}.json")
-
-
 def seeded_generator(seed: int) -> torch.Generator:
     gen = torch.Generator()
     gen.manual_seed(seed if seed >= 0 else int.from_bytes(os.urandom(4), "little"))
     return gen
-
-
-def _numpy_state_to_tensors(state: tuple) -> tuple:
-    """numpy's RNG state in types a weights_only checkpoint may hold (its key array as a tensor)."""
-    kind, keys, pos, has_gauss, cached = state
-    return kind, torch.from_numpy(keys.astype(np.int64)), int(pos), int(has_gauss), float(cached)
-
-
-def _numpy_state_from_tensors(state: tuple) -> tuple:
-    kind, keys, pos, has_gauss, cached = state
-    return kind, keys.numpy().astype(np.uint32), pos, has_gauss, cached

@@ -10,9 +10,7 @@ from yacs.config import CfgNode as CN
 
 from medprompt.methods.biomedcoop import (kdsp_loss, mad_keep_mask, masked_mean_direction, pad_prompt_features,
                                           prompt_scores, pruned_class_features, sccm_loss)
-from medprompt.data.descriptions import load_descriptions
 from medprompt.clip.logits import cosine_logits
-from trainers.base import resolve_description_file
 from trainers.coop import CoOp, add_prompt_keys
 from trainers.stacking import add_stacking_config
 
@@ -36,14 +34,13 @@ class BiomedCoOp(CoOp):
     def build_learner(self):
         learner = super().build_learner()
         o = self.opts
-        path = resolve_description_file(o.DESCRIPTIONS, self.cfg.DATASET.NAME, data_root=self.cfg.DATASET.ROOT)
-        per_class = [texts[: int(o.N_PROMPTS)] for texts in self.match_class_texts(load_descriptions(path), path)]
+        path, _, per_class = self.class_texts(o.DESCRIPTIONS)
+        per_class = [texts[: int(o.N_PROMPTS)] for texts in per_class]
         short = {name: len(texts) for name, texts in zip(self.classnames, per_class) if len(texts) < o.N_PROMPTS}
         if short:
             print(f"BiomedCoOp: N_PROMPTS={o.N_PROMPTS} but {len(short)} of {len(per_class)} classes have fewer "
                   f"LLM prompts in {path}; using all of theirs: {short}")
-        features = self.frozen_text_features([t for texts in per_class for t in texts], source=path)
-        self.llm_features, self.llm_valid = pad_prompt_features(torch.split(features, [len(t) for t in per_class]))
+        self.llm_features, self.llm_valid = pad_prompt_features(self.frozen_class_features(per_class, source=path))
         self.llm_mean = masked_mean_direction(self.llm_features, self.llm_valid)
         return learner
 

@@ -18,11 +18,11 @@ from dassl.engine import TRAINER_REGISTRY
 from torch.utils.data import DataLoader, TensorDataset
 from yacs.config import CfgNode as CN
 
-from medprompt.data.descriptions import extra_classes, load_descriptions
+from medprompt.data.descriptions import extra_classes
 from medprompt.methods.medpromptclip import HELDOUT_KEY, heldout_score, split_heldout_classes
 from medprompt.methods.medpromptclip import TextPairLoss
 from medprompt.clip.prompts import PromptedClassifier, TextPrompts
-from trainers.base import PromptTrainerBase, resolve_description_file, seeded_generator
+from trainers.base import PromptTrainerBase, seeded_generator
 
 
 def add_config(cfg):
@@ -36,11 +36,14 @@ def add_config(cfg):
     # mse (upstream) | l1 | centered (training targets' mean subtracted on both sides) | contrastive
     # (InfoNCE over classes at the backbone's logit scale, the scale test-time logits use): medprompt/methods/medpromptclip.py
     c.LOSS = "mse"
-    c.LOSS_WEIGHT = 1000.0  # multiplies any LOSS
+    c.LOSS_SCALE = 1000.0  # multiplies any LOSS (distances between unit vectors are tiny)
     # share of the training classes held out, with all their descriptions, as text-only validation; with
     # TEST.FINAL_MODEL best_val the epoch whose prompts best classify their descriptions is kept; 0 = off
     c.VAL_HELDOUT_CLASSES = 0.0
     c.TEST_TEMPLATES = []  # e.g. ["{}.", "a {modality} of {}."]; empty = the prompted "{}." alone
+    # the former name said "weight" for a scale; STACKING.TEXT_LOSS_WEIGHT is a weight, TEXT_LOSS_SCALE this
+    cfg.register_renamed_key("TRAINER.MEDPROMPTCLIP.LOSS_WEIGHT", "TRAINER.MEDPROMPTCLIP.LOSS_SCALE",
+                             "it multiplies the loss, as STACKING.TEXT_LOSS_SCALE does")
 
 
 def description_pairs(per_class: list[list[str]]) -> tuple[torch.Tensor, torch.Tensor, list[str]]:
@@ -82,11 +85,9 @@ class MedPromptCLIP(PromptTrainerBase):
     def training_classes(self) -> tuple[list[str], list[list[str]]]:
         """The dataset's (possibly base-only) classes with their descriptions, plus, when asked, the
         description file's classes that are not classes of this dataset at all."""
-        path = resolve_description_file(self.opts.DESCRIPTIONS, self.cfg.DATASET.NAME, data_root=self.cfg.DATASET.ROOT)
-        descriptions = load_descriptions(path)
+        path, descriptions, per_class = self.class_texts(self.opts.DESCRIPTIONS)
         spec = getattr(self.dataset, "spec", None)
         names = self.classnames
-        per_class = self.match_class_texts(descriptions, source=path)
         if self.opts.TRAIN_EXTRA_CLASSES:
             # every class of the dataset counts as known, so new classes stay unseen in base training
             all_names = list(spec.classnames) if spec else names
@@ -121,7 +122,7 @@ class MedPromptCLIP(PromptTrainerBase):
         class_ids, desc_ids, texts = description_pairs(per_class)
         print(f"Text-only training: {len(names)} classes, {len(texts)} descriptions")
         self.targets = self.frozen_text_features(texts, source=f"descriptions of {self.cfg.DATASET.NAME}")
-        self.loss = TextPairLoss(self.opts.LOSS, self.opts.LOSS_WEIGHT, self.targets, class_ids.to(self.device),
+        self.loss = TextPairLoss(self.opts.LOSS, self.opts.LOSS_SCALE, self.targets, class_ids.to(self.device),
                                  self.logit_scale)
         self.train_classifier = PromptedClassifier(self.text_encoder, names, self.prompts).to(self.device)
         self.train_loader_x = DataLoader(

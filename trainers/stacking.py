@@ -18,11 +18,10 @@ from torch import Tensor
 from yacs.config import CfgNode as CN
 
 from medprompt.run.checkpoints import find_checkpoint, read_checkpoint
-from medprompt.data.descriptions import load_descriptions
 from medprompt.utils.errors import ConfigError, InputFileError
 from medprompt.methods.medpromptclip import TEXT_LOSSES, TextPairLoss
 from medprompt.clip.prompts import TextPrompts
-from trainers.base import CheckpointMismatchError, PromptTrainerBase, resolve_description_file
+from trainers.checkpointing import CheckpointMismatchError, check_shapes
 
 STACKING_KEYS = "TRAINER.STACKING"
 
@@ -36,7 +35,7 @@ def add_stacking_config(cfg) -> None:
     s.INIT_FROM = ""  # MedPromptCLIP output folder or checkpoint file; "" = no initialisation
     s.TEXT_LOSS_WEIGHT = 0.0  # weight of MedPromptCLIP's loss as an auxiliary term; 0 = off
     s.TEXT_LOSS = "mse"  # mse | l1 | centered | contrastive, as MedPromptCLIP's LOSS
-    s.TEXT_LOSS_SCALE = 1000.0  # as MedPromptCLIP's LOSS_WEIGHT: the auxiliary term is WEIGHT * SCALE * loss
+    s.TEXT_LOSS_SCALE = 1000.0  # as MedPromptCLIP's LOSS_SCALE: the auxiliary term is WEIGHT * SCALE * loss
     s.DESCRIPTIONS = ""  # "" = llm_descriptions/<DATASET.NAME>.json
 
 
@@ -70,7 +69,7 @@ def load_prompt_checkpoint(path: str, prompts: TextPrompts, backbone_identity: d
         )
     state = ckpt["state_dict"]
     try:
-        PromptTrainerBase._check_shapes(path, prompts, state)
+        check_shapes(path, prompts, state)
     except CheckpointMismatchError as err:
         raise CheckpointMismatchError(
             f"{STACKING_KEYS}.INIT_FROM: {err}\nSet N_CTX, DEPTH and CSC of this method to those of the "
@@ -116,9 +115,7 @@ class StackingMixin:
     def _description_loss(self) -> tuple[Tensor, TextPairLoss]:
         """(class index per description, the text loss over the frozen description features), made once."""
         if getattr(self, "_stack_loss", None) is None:
-            path = resolve_description_file(self.stacking.DESCRIPTIONS, self.cfg.DATASET.NAME,
-                                            data_root=self.cfg.DATASET.ROOT)
-            per_class = self.match_class_texts(load_descriptions(path), source=path)
+            path, _, per_class = self.class_texts(self.stacking.DESCRIPTIONS)
             class_ids = torch.tensor([c for c, texts in enumerate(per_class) for _ in texts], device=self.device)
             texts = [t for texts in per_class for t in texts]
             print(f"Auxiliary text-to-text loss: {len(texts)} descriptions of {len(per_class)} classes from {path}")

@@ -13,10 +13,9 @@ from dassl.engine import TRAINER_REGISTRY
 from dassl.metrics import compute_accuracy
 from yacs.config import CfgNode as CN
 
-from medprompt.data.descriptions import load_descriptions
 from medprompt.run.feature_cache import content_key
 from medprompt.methods.vip import ViPLearner, vip_loss
-from trainers.base import PromptTrainerBase, resolve_description_file
+from trainers.base import PromptTrainerBase
 
 SYMPTOM_DIR = "symptoms"
 
@@ -36,20 +35,12 @@ class ViP(PromptTrainerBase):
     def opts(self):
         return self.cfg.TRAINER.VIP
 
-    def symptom_file(self) -> str:
-        return resolve_description_file(self.opts.SYMPTOMS, self.cfg.DATASET.NAME, SYMPTOM_DIR)
-
-    def class_symptoms(self) -> list[list[str]]:
-        """The symptoms of each class of the dataset, in label order."""
-        path = self.symptom_file()
-        return self.match_class_texts(load_descriptions(path), source=f"symptom file {path}")
-
     def build_learner(self):
         o = self.opts
-        self.symptoms = self.class_symptoms()
+        symptom_file, _, self.symptoms = self.class_texts(o.SYMPTOMS, SYMPTOM_DIR)
         self.vip = ViPLearner(self.text_encoder, self.symptoms, o.N_CTX, o.CTX_INIT, self.classnames)
         print(f"ViP: {len(self.symptoms)} classes, {sum(map(len, self.symptoms))} symptoms from "
-              f"{self.symptom_file()}; N_CTX={o.N_CTX}, context from {self.vip.prompts.initialised_from!r}")
+              f"{symptom_file}; N_CTX={o.N_CTX}, context from {self.vip.prompts.initialised_from!r}")
         return self.vip
 
     def checkpoint_meta(self) -> dict:

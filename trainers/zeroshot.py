@@ -3,15 +3,13 @@
 
 from __future__ import annotations
 
-import torch
 from dassl.engine import TRAINER_REGISTRY
 from yacs.config import CfgNode as CN
 
 from medprompt.methods.attribute_prompts import DEFAULT_TEMPLATES, load_attributes, render_all
-from medprompt.data.descriptions import load_descriptions
 from medprompt.utils.errors import ConfigError
 from medprompt.methods.zeroshot import cupl_class_features, dclip_logits, dclip_text, template_class_features
-from trainers.base import PromptTrainerBase, resolve_description_file
+from trainers.base import PromptTrainerBase
 
 AGGREGATIONS = ("cupl", "dclip", "attributes")
 
@@ -61,18 +59,14 @@ class ZeroshotDescriptions(ZeroshotBase):
         if opts.AGGREGATION not in AGGREGATIONS:
             raise ConfigError(f"TRAINER.ZEROSHOT.AGGREGATION must be one of {AGGREGATIONS}, got {opts.AGGREGATION!r}")
         attributes = opts.AGGREGATION == "attributes"
-        path = resolve_description_file(opts.DESCRIPTIONS, self.cfg.DATASET.NAME, "attributes" if attributes else "",
-                                        data_root=self.cfg.DATASET.ROOT)
         if attributes:
-            per_class = self.match_class_texts(load_attributes(path), source=path)
+            path, _, per_class = self.class_texts(opts.DESCRIPTIONS, "attributes", read=load_attributes)
             per_class = render_all(self.classnames, per_class, list(opts.ATTRIBUTE_TEMPLATES), self.modality, path)
         else:
-            per_class = self.match_class_texts(load_descriptions(path), source=path)
+            path, _, per_class = self.class_texts(opts.DESCRIPTIONS)
         if opts.AGGREGATION == "dclip":
             per_class = [[dclip_text(name, d) for d in ds] for name, ds in zip(self.classnames, per_class)]
-        flat = [d for ds in per_class for d in ds]
-        feats = self.frozen_text_features(flat, source=path)
-        self.per_class_features = list(torch.split(feats, [len(ds) for ds in per_class]))
+        self.per_class_features = self.frozen_class_features(per_class, source=path)
         return None
 
     def class_text_features(self):

@@ -8,7 +8,6 @@ tensors that heads trained on cached features (trainers/cached.py) may use like 
 
 from __future__ import annotations
 
-import contextlib
 from typing import Callable, Iterable
 
 import torch

@@ -13,7 +13,9 @@ from pathlib import Path
 from typing import Mapping, Sequence
 
 from medprompt.data.classnames import closest_names, normalize_classname
+from medprompt.data.specs import synthetic_descriptions
 from medprompt.utils.errors import UserError
+from medprompt.utils.paths import DESCRIPTIONS
 
 
 class DescriptionError(UserError, ValueError):
@@ -117,3 +119,16 @@ def truncate_to_context(texts: Sequence[str], fits, source: str) -> list[str]:
         warnings.warn(f"{source}: {cut} of {len(texts)} sentences were longer than the text encoder's "
                       "context and were truncated.", stacklevel=2)
     return out
+
+
+def resolve_description_file(path: str, dataset_name: str, subdir: str = "", data_root: str = "") -> str:
+    """An explicit path, else the descriptions a written synthetic world keeps beside its dataset under
+    `data_root` (its classes depend on its seed), else the shipped
+    llm_descriptions/[subdir/]<dataset>.json."""
+    if path:
+        return path
+    if data_root and not subdir:
+        beside = synthetic_descriptions(dataset_name, data_root)
+        if beside is not None:
+            return beside
+    return str(DESCRIPTIONS / subdir / f"{dataset_name}.json")
