@@ -30,23 +30,21 @@ import sys
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent
-sys.path.insert(0, str(REPO))
-
-from medprompt.utils.atomic import write_text  # noqa: E402
-from medprompt.utils.entrypoint import run_main  # noqa: E402
-from medprompt.demo.plan import (METHOD_NAMES, METHODS, DemoPlan, method_of, modality_datasets,  # noqa: E402
+from medprompt.utils.atomic import write_text
+from medprompt.utils.paths import REPO
+from medprompt.utils.entrypoint import run_main
+from medprompt.demo.plan import (METHOD_NAMES, METHODS, DemoPlan, method_of, modality_datasets,
                                  part_of, tasks)
-from medprompt.demo.progress import LiveLines, phase_of, read_tail  # noqa: E402
-from medprompt.demo.report import demo_tables, gap_table  # noqa: E402
-from medprompt.results.plots import plot_tables  # noqa: E402
-from medprompt.results.render import render  # noqa: E402
-from medprompt.results.runs import run_finished  # noqa: E402
-from medprompt.sweep.executors import SlurmSettings, executor_for  # noqa: E402
-from medprompt.sweep.task import DONE, FAILED, QUEUED, RUNNING, Task, read_marker, task_state  # noqa: E402
-from medprompt.synthetic.world import WorldSettings, write_world  # noqa: E402
-from medprompt.utils.threads import available_cores  # noqa: E402
-from medprompt.utils.timing import parse_summary, sum_phases  # noqa: E402
+from medprompt.demo.progress import LiveLines, phase_of, read_tail
+from medprompt.demo.report import demo_tables, gap_table
+from medprompt.results.plots import plot_tables
+from medprompt.results.render import render
+from medprompt.results.runs import run_finished
+from medprompt.sweep.executors import SlurmSettings, executor_for
+from medprompt.sweep.task import DONE, FAILED, QUEUED, RUNNING, Task, read_marker, task_state
+from medprompt.synthetic.world import WorldSettings, write_world
+from medprompt.utils.threads import available_cores
+from medprompt.utils.timing import parse_summary, sum_phases
 
 WIDTH = 120  # columns of the printed tables
 # Sizes, chosen for the time budget (docs/DEMO.md): images per class (train, val, test), shots, extra options

@@ -6,7 +6,7 @@ alternating, medians reported, all giving the same weights digest:
 - skip + kept digest: as skip, the digest read from the digest cache filled by an earlier build (what a
   run with a feature cache does from its second run on the same file).
 
-    python benchmarks/backbone_build.py [--arch ViT-B-16] [--repeats 3] [--threads 1]
+    python -m benchmarks.backbone_build [--arch ViT-B-16] [--repeats 3] [--threads 1]
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
+from medprompt.utils.paths import REPO
 
 ONE_BUILD = """
 import contextlib, json, sys, time
@@ -47,7 +47,6 @@ def main() -> int:
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--threads", type=int, default=1)
     args = p.parse_args()
-    sys.path.insert(0, str(REPO))
     import torch
 
     from medprompt.clip.backbones import load_backbone

@@ -10,23 +10,19 @@ SHOTS random 224x224 images, batch 32, SGD 0.01, EPOCHS epochs, fp32 on the CPU,
 (b) cached: every image is encoded once (timed separately; on disk it is shared by every method and seed
     of the same backbone), then each epoch steps the adapter over the stored features.
 
-    python benchmarks/cached_features.py [--backbone vit-b16] [--classes 4] [--shots 16] [--epochs 5] [--threads 2]
+    python -m benchmarks.cached_features [--backbone vit-b16] [--classes 4] [--shots 16] [--epochs 5] [--threads 2]
 """
 
 from __future__ import annotations
 
 import argparse
-import sys
 import time
-from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from medprompt.methods.clip_adapter import ClipAdapter  # noqa: E402
-from medprompt.clip.backbones import load_backbone  # noqa: E402
+from medprompt.clip.backbones import load_backbone
+from medprompt.methods.clip_adapter import ClipAdapter
 
 
 def train_epochs(head, batches, features_of, epochs: int) -> float:
@@ -92,4 +88,4 @@ def main() -> None:
 if __name__ == "__main__":
     from medprompt.utils.entrypoint import run_main
 
-    run_main(main, "benchmarks/cached_features.py")
+    run_main(main, "python -m benchmarks.cached_features")

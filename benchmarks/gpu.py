@@ -26,8 +26,7 @@ from pathlib import Path
 
 import torch
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(REPO), str(REPO / "tests")]  # the project, and the tests' tiny-model and tiny-data builders
+from medprompt.utils.paths import REPO
 
 PRECISIONS = ("fp32", "fp16", "bf16")
 DTYPES = {"fp16": torch.float16, "bf16": torch.bfloat16}
@@ -37,8 +36,9 @@ DATASET_OF = {"ViP": "Pneumonia"}  # the trainers whose shipped files (symptoms)
 
 def project_trainers() -> list[str]:
     """Every trainer the project registers in Dassl, stacked ones last (they start from another's run)."""
-    import trainers  # noqa: F401  (registers them)
     from dassl.engine import TRAINER_REGISTRY
+
+    import trainers  # noqa: F401  (registers them)
 
     names = [n for n in TRAINER_REGISTRY.registered_names() if TRAINER_REGISTRY.get(n).__module__.startswith("trainers.")]
     return sorted(names, key=lambda n: (n in STACKED, n))
@@ -65,8 +65,7 @@ def build_trainer(name: str, dataset: str, root: Path, model_dir: Path, out: Pat
 
 def check_precisions(work: Path, device: str, max_gap: float, only: list[str] | None = None) -> list[list]:
     """Rows (trainer, precision, accuracy, gap to fp32, seconds); raises on a NaN or a gap."""
-    import tiny_data
-    import tiny_models
+    from tests import tiny_data, tiny_models
 
     model_dir = tiny_models.write_local_dir(work / "model", "native")
     roots = {}
@@ -119,9 +118,9 @@ def synchronize(device: str) -> None:
 def time_backbone(arch: str, precision: str, device: str, steps: int, images: int, batch: int) -> list:
     """[arch, precision, training steps/s, images/s, peak GPU memory GiB] for one backbone."""
     from medprompt.clip.backbones import load_backbone
-    from medprompt.methods.medpromptclip import text_to_text_loss
     from medprompt.clip.prompts import PromptedClassifier, TextPrompts
     from medprompt.clip.text_encoder import PromptedTextEncoder
+    from medprompt.methods.medpromptclip import text_to_text_loss
 
     torch.manual_seed(0)
     weights = "" if arch.startswith(("local-dir:", "hf-hub:")) else "random"  # architectures get random weights
@@ -221,4 +220,4 @@ def main(argv: list[str] | None = None) -> int:
 if __name__ == "__main__":
     from medprompt.utils.entrypoint import run_main
 
-    run_main(main, "benchmarks/gpu.py")
+    run_main(main, "python -m benchmarks.gpu")

@@ -4,4 +4,4 @@
 # says so and exits 0. Arguments go to gpu.py (e.g. --out benchmarks/gpu_results.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-exec "${PYTHON:-python}" benchmarks/gpu.py "$@"
+exec "${PYTHON:-python}" -m benchmarks.gpu "$@"

@@ -13,7 +13,7 @@ REPEATS times in alternation with the others and the median is printed:
 - torch threads of the encoder;
 - the autograd mode of the forward pass: torch.no_grad (the former path) or torch.inference_mode.
 
-    python benchmarks/image_encoding.py [--backbone vit-b16|tiny] [--images 32] [--repeats 2]
+    python -m benchmarks.image_encoding [--backbone vit-b16|tiny] [--images 32] [--repeats 2]
 
 --backbone vit-b16 is ViT-B-16 at 224 px with random weights (the throughput does not depend on the
 weights); tiny is the repository's synth-clip image tower (48 px), for a quick check of the script.
@@ -27,14 +27,11 @@ import io
 import itertools
 import os
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from medprompt.utils import threads  # noqa: E402
+from medprompt.utils import threads
 
 threads.prepare_environment()  # as train.py: before torch loads OpenMP
 
@@ -136,4 +133,4 @@ def main() -> None:
 if __name__ == "__main__":
     from medprompt.utils.entrypoint import run_main
 
-    run_main(main, "benchmarks/image_encoding.py")
+    run_main(main, "python -m benchmarks.image_encoding")

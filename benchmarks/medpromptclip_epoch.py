@@ -10,26 +10,23 @@ is the median of 5 epochs after one warm-up epoch.
     disk across runs), each class's template encoded once per step, sequences trimmed to the longest
     prompt in the batch.
 
-    python benchmarks/medpromptclip_epoch.py [--dataset BTMRI] [--epochs 5] [--threads 2]
+    python -m benchmarks.medpromptclip_epoch [--dataset BTMRI] [--epochs 5] [--threads 2]
 """
 
 from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import time
 from pathlib import Path
 
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from medprompt.clip.backbones import load_backbone  # noqa: E402
-from medprompt.data.descriptions import load_descriptions  # noqa: E402
-from medprompt.methods.medpromptclip import text_to_text_loss  # noqa: E402
-from medprompt.clip.prompts import PromptedClassifier, TextPrompts  # noqa: E402
-from medprompt.clip.text_encoder import PromptedTextEncoder  # noqa: E402
+from medprompt.clip.backbones import load_backbone
+from medprompt.clip.prompts import PromptedClassifier, TextPrompts
+from medprompt.clip.text_encoder import PromptedTextEncoder
+from medprompt.data.descriptions import load_descriptions
+from medprompt.methods.medpromptclip import text_to_text_loss
 
 
 def workload(dataset: str, n_classes: int = 4, per_class: int = 16):
@@ -115,4 +112,4 @@ def main() -> None:
 if __name__ == "__main__":
     from medprompt.utils.entrypoint import run_main
 
-    run_main(main, "benchmarks/medpromptclip_epoch.py")
+    run_main(main, "python -m benchmarks.medpromptclip_epoch")

@@ -11,7 +11,7 @@ times with the cells alternating; medians are printed. The layers:
 The first three are the stock packages a Dassl plug-in on open_clip cannot avoid; the difference between
 the third and the last is the project's own share of a run's start-up.
 
-    python benchmarks/startup.py [--repeats 5]
+    python -m benchmarks.startup [--repeats 5]
 """
 
 from __future__ import annotations
@@ -21,16 +21,14 @@ import statistics
 import subprocess
 import sys
 import time
-from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
+from medprompt.utils.paths import REPO
 
 LAYERS = {
     "import torch": "import torch",
     "+ open_clip": "import torch, open_clip",
     "+ dassl.engine": "import torch, open_clip, dassl.engine",
-    "project": "import sys; sys.path.insert(0, '.'); from medprompt.sweep.warm import preload; preload()",
+    "project": "from medprompt.sweep.warm import preload; preload()",
 }
 
 
@@ -58,4 +56,4 @@ def main(argv: list[str] | None = None) -> int:
 if __name__ == "__main__":
     from medprompt.utils.entrypoint import run_main
 
-    run_main(main, "benchmarks/startup.py")
+    run_main(main, "python -m benchmarks.startup")

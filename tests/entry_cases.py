@@ -1,6 +1,6 @@
 """Run many command lines of the project's entry points cheaply, each in its own process.
 
-    python tests/entry_cases.py CASES.json RESULTS.json
+    python -m tests.entry_cases CASES.json RESULTS.json    (from the project's folder)
 
 One interpreter imports torch, open_clip, Dassl and the project once, then forks a child per case, with
 the sweep's warm-start machinery (medprompt/sweep/warm.py): the child runs the entry-point script as
@@ -17,10 +17,8 @@ import json
 import sys
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-
-from medprompt.sweep.warm import preload, run_forked  # noqa: E402
+from medprompt.sweep.warm import preload, run_forked
+from medprompt.utils.paths import REPO
 
 
 def run_cases(cases: list[dict], scratch: Path) -> list[dict]:

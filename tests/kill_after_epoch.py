@@ -1,16 +1,13 @@
-"""python tests/kill_after_epoch.py K train.py-ARGS...: train.py, killed by SIGKILL right after epoch K's
+"""tests/kill_after_epoch.py K train.py-ARGS... (run by tests/entry_cases.py, which has the project importable): train.py, killed by SIGKILL right after epoch K's
 checkpoint, as a crash or an out-of-memory kill would stop it (no clean-up runs)."""
 
 import os
 import runpy
 import signal
 import sys
-from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-
-from trainers.base import PromptTrainerBase  # noqa: E402
+from medprompt.utils.paths import REPO
+from trainers.base import PromptTrainerBase
 
 kill_after = int(sys.argv.pop(1))
 after_epoch = PromptTrainerBase.after_epoch

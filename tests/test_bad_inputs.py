@@ -205,7 +205,7 @@ def results(tmp_path_factory) -> dict:
         cases_file, results_file = root / f"cases{number}.json", root / f"results{number}.json"
         cases_file.write_text(json.dumps(cases, default=str))
         env = {**os.environ, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
-        subprocess.run([sys.executable, str(REPO / "tests" / "entry_cases.py"), str(cases_file), str(results_file)],
+        subprocess.run([sys.executable, "-m", "tests.entry_cases", str(cases_file), str(results_file)],
                        cwd=REPO, env=env, check=True, timeout=900)
         out.update({r["id"]: r for r in json.loads(results_file.read_text())})
     out["world"] = w

@@ -9,7 +9,6 @@ import math
 import pytest
 import torch
 
-import tiny_data  # noqa: F401  (puts the repository on sys.path)
 from medprompt.methods.clip_adapter import ClipAdapter
 from medprompt.methods.text_probe import TextInformedProbe, class_prototypes
 from medprompt.methods.tip_adapter import TipAdapter, search_alpha_beta, search_grid, tip_logits

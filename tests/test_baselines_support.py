@@ -11,7 +11,6 @@ import sys
 from contextlib import contextmanager
 from pathlib import Path
 
-import tiny_data  # noqa: F401  (puts the repository on sys.path)
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -7,7 +7,6 @@ import pytest
 import torch
 from torch import nn
 
-import tiny_data  # noqa: F401  (puts the repository on sys.path)
 from medprompt.clip.backbones import load_backbone
 from medprompt.methods.cocoop import MetaNet, conditional_logits
 from medprompt.methods.linear_probe import fit_linear_probe, probe_logits

@@ -4,7 +4,7 @@ import os
 
 import torch
 
-from medprompt.run.feature_cache import FeatureCache, files_signature
+from medprompt.run.feature_cache import FeatureCache, file_id
 
 
 def test_hit_miss_and_invalidation(tmp_path):
@@ -17,7 +17,7 @@ def test_hit_miss_and_invalidation(tmp_path):
         calls.append(1)
         return {"features": torch.randn(2, 4)}
 
-    parts = {"backbone": {"digest": "abc"}, "images": files_signature([str(image)]), "transform": "T"}
+    parts = {"backbone": {"digest": "abc"}, "images": file_id(str(image)), "transform": "T"}
     first = cache.get_or_compute("image_features", parts, compute)
     second = cache.get_or_compute("image_features", parts, compute)
     assert len(calls) == 1 and cache.hits == 1 and cache.misses == 1
@@ -27,7 +27,7 @@ def test_hit_miss_and_invalidation(tmp_path):
     cache.get_or_compute("image_features", {**parts, "transform": "T2"}, compute)
     image.write_bytes(b"changed image")
     os.utime(image, ns=(1, 1))
-    cache.get_or_compute("image_features", {**parts, "images": files_signature([str(image)])}, compute)
+    cache.get_or_compute("image_features", {**parts, "images": file_id(str(image))}, compute)
     assert len(calls) == 4
 
 

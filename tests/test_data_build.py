@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-import tiny_data  # noqa: F401  (puts the repository on sys.path)
 from tiny_data import write_tiny_dataset
 from medprompt.data.errors import DatasetError
 from medprompt.data.folders import build_split_from_folders, split_counts

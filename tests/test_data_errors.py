@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 
-import tiny_data  # noqa: F401  (puts the repository on sys.path)
 from tiny_data import write_tiny_dataset
 from medprompt.data.errors import SHOWN_ENTRIES, DatasetError
 from medprompt.utils.atomic import write_json as write_json_atomic

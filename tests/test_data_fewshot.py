@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-import tiny_data  # noqa: F401  (puts the repository on sys.path)
 from tiny_data import write_tiny_dataset
 from medprompt.data.loader import LoadOptions, load_dataset
 from medprompt.data.specs import get_spec

@@ -9,7 +9,6 @@ import pytest
 
 dassl = pytest.importorskip("dassl", reason="stock Dassl is not installed (see README)")
 
-import tiny_data  # noqa: E402, F401  (puts the repository on sys.path)
 from tiny_data import write_tiny_dataset  # noqa: E402
 
 import datasets  # noqa: E402

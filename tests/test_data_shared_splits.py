@@ -17,7 +17,6 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-import tiny_data  # noqa: F401  (puts the repository on sys.path)
 from medprompt.data.loader import LoadOptions, load_dataset
 from medprompt.data.splits import SPLITS, read_split
 

@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 import yaml
 
-import tiny_data  # noqa: F401  (puts the repository on sys.path)
 from medprompt.data.classnames import normalize_classname
 from medprompt.data.docs import render_datasets_md
 from medprompt.data.specs import DATASET_SPECS, SOURCES, get_spec

@@ -16,7 +16,9 @@ from e2e import REPO, needs_dassl
 def test_without_cuda_it_says_so_and_exits_0():
     if torch.cuda.is_available():
         pytest.skip("a CUDA device is present: the no-GPU branch cannot be taken here")
-    proc = subprocess.run(["bash", "benchmarks/gpu.sh"], cwd=REPO, capture_output=True, text=True, timeout=120)
+    # the interpreter running the tests, not whichever `python` is first on PATH
+    proc = subprocess.run(["bash", "benchmarks/gpu.sh"], cwd=REPO, capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "PYTHON": sys.executable})
     assert proc.returncode == 0, proc.stderr
     assert "No CUDA device here" in proc.stdout
 
@@ -25,7 +27,7 @@ def test_the_benchmark_code_runs_on_cpu(native_dir, tmp_path):
     needs_dassl()
     out = tmp_path / "gpu.md"
     proc = subprocess.run(
-        [sys.executable, "benchmarks/gpu.py", "--device", "cpu", "--trainers", "MedPromptCLIP", "MedPromptCLIP_CoOp",
+        [sys.executable, "-m", "benchmarks.gpu", "--device", "cpu", "--trainers", "MedPromptCLIP", "MedPromptCLIP_CoOp",
          "--backbones", f"local-dir:{native_dir}", "--steps", "2", "--images", "4", "--batch", "4", "--out", str(out)],
         cwd=REPO, capture_output=True, text=True, timeout=600, env={**os.environ, "HF_HUB_OFFLINE": "1"})
     assert proc.returncode == 0, proc.stdout + proc.stderr[-3000:]

@@ -11,7 +11,8 @@ import sys
 
 import pytest
 
-import tiny_data  # noqa: F401  (puts the repository on sys.path)
+import tiny_data
+
 from test_baselines_support import REPO, build, train_args
 
 FINISHED_LOG = "** Arguments **\neval_only: False\n\nepoch [1/1] batch [1/1]\nFinish training\n" \

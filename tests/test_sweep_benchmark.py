@@ -22,7 +22,7 @@ METHODS = ("ZeroshotCLIP", "MedPromptCLIP")  # one fresh process each on side (b
 def test_reduced_sweep_benchmark(native_dir, tmp_path):
     needs_dassl()
     out = tmp_path / "bench"
-    cmd = [sys.executable, "benchmarks/sweep.py", "--out", str(out), "--seeds", "1", "--methods", *METHODS,
+    cmd = [sys.executable, "-m", "benchmarks.sweep", "--out", str(out), "--seeds", "1", "--methods", *METHODS,
            "--jobs", "1", "2", "--repeats", "2", "--weights", "none", "--test-images", "10", "--val-images", "5", "--train-images", "5",
            "--image-size", "32", "--",
            "MODEL.BACKBONE.NAME", f"local-dir:{native_dir}", "INPUT.SIZE", "(32,32)",

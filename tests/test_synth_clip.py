@@ -4,7 +4,6 @@ it can do, and the loader's errors for partial local-dir folders."""
 import importlib.util
 import json
 import shutil
-import sys
 
 import numpy as np
 import pytest
@@ -43,8 +42,7 @@ def test_checkpoint_records_how_it_was_made():
 
 
 def test_data_digest_is_reproducible_from_the_seed():
-    sys.path.insert(0, str(REPO / "scripts"))
-    from train_synth_clip import Settings, training_data
+    from scripts.train_synth_clip import Settings, training_data
 
     settings = Settings(**CONFIG["training"]["settings"])
     assert training_data(settings)[-1] == CONFIG["training"]["data_digest"]

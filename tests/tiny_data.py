@@ -10,17 +10,11 @@ from __future__ import annotations
 import colorsys
 import json
 import random
-import sys
 from pathlib import Path
 
 from PIL import Image
 
-# Plain `pytest` puts only tests/ on sys.path; the package under test lives one level up.
-_REPO = str(Path(__file__).resolve().parents[1])
-if _REPO not in sys.path:
-    sys.path.insert(0, _REPO)
-
-from medprompt.data.specs import get_spec  # noqa: E402
+from medprompt.data.specs import get_spec
 
 SPLIT_KEYS = ("train", "val", "test")
 

@@ -22,7 +22,7 @@ from medprompt.utils.errors import ConfigError
 from medprompt.sweep.grid import STACKED_ON, RunSpec
 from medprompt.results.output_tree import RunKey, run_dir
 from medprompt.sweep.task import Task
-from medprompt.synthetic.diseases import MODALITIES, diseases_of
+from medprompt.synthetic.diseases import MODALITIES
 from medprompt.synthetic.world import WorldSettings
 
 BACKBONE = "synth"  # configs/backbones/synth.yaml: the shipped tiny CLIP of the synthetic world
@@ -73,12 +73,6 @@ REFERENCE = (Method("ZeroshotCLIP"), Method("ZeroshotDescriptions"))  # the gap:
 def modality_datasets() -> list[str]:
     """The world's datasets, one per modality, in the world's order."""
     return [m.dataset for m in MODALITIES]
-
-
-def class_counts(dataset: str) -> tuple[int, int]:
-    """(base, new) class counts of a world dataset: the first half of its classes (rounded up) are base."""
-    n = len(diseases_of(dataset))
-    return (n + 1) // 2, n // 2
 
 
 def with_sources(methods: list[Method]) -> list[Method]:

@@ -22,7 +22,7 @@ import hashlib
 import json
 import os
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, Sequence
+from typing import Callable, Iterator, Sequence
 
 import torch
 from filelock import FileLock
@@ -50,14 +50,6 @@ def file_id(path: str) -> str:
     """A file's identity for the caches: its path, size and modification time."""
     st = os.stat(path)
     return f"{path}\0{st.st_size}\0{st.st_mtime_ns}"
-
-
-def files_signature(paths: Iterable[str]) -> str:
-    """Digest of paths with their sizes and modification times: changes when any image changes."""
-    h = hashlib.sha256()
-    for path in paths:
-        h.update(f"{file_id(path)}\n".encode())
-    return h.hexdigest()
 
 
 class FeatureCache:

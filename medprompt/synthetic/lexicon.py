@@ -48,11 +48,6 @@ PART_MEANING: dict[str, tuple[str, str]] = {
 }
 
 
-def all_word_parts() -> list[str]:
-    """Every word part of the lexicon, as written in names (prefixes with their hyphen)."""
-    return list(PART_MEANING)
-
-
 def _surname(rng: np.random.Generator) -> str:
     def syllable(coda: bool) -> str:
         s = str(rng.choice(_ONSETS)) + str(rng.choice(_NUCLEI))

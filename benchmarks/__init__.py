@@ -1,0 +1,1 @@
+"""Measurement scripts, run from the project's folder as `python -m benchmarks.<name>` (docs/BENCHMARKS.md)."""
