@@ -102,7 +102,7 @@ def check_precisions(work: Path, device: str, max_gap: float, only: list[str] | 
 
 
 def reference_pairs() -> tuple[list[str], list[tuple[int, str]]]:
-    """4 classes x 16 descriptions from a shipped description file (DESIGN.md section 5)."""
+    """4 classes x 16 descriptions from a shipped description file (docs/docs/DESIGN.md §5)."""
     from medprompt.data.descriptions import load_descriptions
 
     data = load_descriptions(REPO / "llm_descriptions" / "BTMRI.json")

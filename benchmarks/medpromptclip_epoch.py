@@ -1,6 +1,6 @@
 """Time one MedPromptCLIP training epoch: done the upstream way versus by this project.
 
-Reference workload (DESIGN.md §5): 4 classes x 16 descriptions = 64 pairs, ViT-B-16 architecture with
+Reference workload (docs/DESIGN.md §5): 4 classes x 16 descriptions = 64 pairs, ViT-B-16 architecture with
 random weights, N_CTX 6, DEPTH 9, batch 32 (2 steps per epoch), AdamW, fp32 on the CPU. The time per epoch
 is the median of 5 epochs after one warm-up epoch.
 

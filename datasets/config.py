@@ -1,4 +1,4 @@
-"""DATASET.* config keys of the medical dataset adapter, added to a Dassl (yacs) config.
+"""DATASET.* config keys of the medical dataset plug-in, added to a Dassl (yacs) config.
 
 Called by train.py after Dassl's defaults; keys that are already present (from another module or an
 earlier call) keep their values, so calling it twice or after a trainer's own extension is harmless.
@@ -20,7 +20,7 @@ DATASET_DEFAULTS = {
 
 
 def add_dataset_config(cfg: CfgNode) -> CfgNode:
-    """Add every missing DATASET.* key of the adapter to `cfg` (in place; also returned)."""
+    """Add every missing DATASET.* key of the dataset plug-in to `cfg` (in place; also returned)."""
     frozen = cfg.is_frozen()
     cfg.defrost()
     if "DATASET" not in cfg:

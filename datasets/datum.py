@@ -1,7 +1,7 @@
 """A Dassl `Datum` that does not assert its image exists.
 
 Stock Dassl's `Datum.__init__` asserts `check_isfile(impath)`. Text-only methods never read training
-images and users may not have them, so the adapter checks existence itself (one error listing every
+images and users may not have them, so the dataset plug-in checks existence itself (one error listing every
 missing file, see medprompt.data.loader) and builds its data with this subclass.
 """
 

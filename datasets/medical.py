@@ -18,7 +18,7 @@ from medprompt.data.splits import Item
 
 
 def options_from_cfg(cfg: CfgNode) -> LoadOptions:
-    """LoadOptions from cfg.DATASET and cfg.SEED; adapter keys missing from cfg take their defaults."""
+    """LoadOptions from cfg.DATASET and cfg.SEED; the plug-in's keys missing from cfg take their defaults."""
     ds = cfg.DATASET
 
     def get(key: str):

@@ -18,8 +18,8 @@ import pytest
 
 from medprompt.results import read_run
 from medprompt.sweep.warm import WarmServer, cold_launch
+from medprompt.utils.paths import REPO
 
-REPO = Path(__file__).resolve().parents[1]
 TINY_OPTS = ["DATALOADER.NUM_WORKERS", "0", "INPUT.SIZE", "(32,32)", "DATALOADER.TEST.BATCH_SIZE", "8",
              "USE_CUDA", "False"]
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
+from medprompt.utils.paths import REPO
 
 #: Lowest first. trainers/ and datasets/ are the Dassl glue; sweep and demo drive whole runs.
 LAYERS = ["medprompt.utils", "medprompt.synthetic", "medprompt.data", "medprompt.llm", "medprompt.results",

@@ -26,7 +26,7 @@ SOURCES = ("medpromptclip", "biomedcoop", "vip", "synthetic")
 
 @dataclass(frozen=True)
 class DatasetSpec:
-    """Everything the adapter needs to know about one dataset."""
+    """Everything the dataset plug-in needs to know about one dataset."""
 
     name: str  # registry name, also configs/datasets/<name>.yaml
     folder: str  # the dataset lives in <root>/<folder>

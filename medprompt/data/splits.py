@@ -4,7 +4,7 @@ A split file is `{"train"|"val"|"test": [[relative image path, label, class name
 convention of the CoOp family). Reading one checks its structure, that every label keeps one class
 name, and that the names agree with the dataset spec's label order, so a reordered or foreign file
 fails loudly instead of silently training on wrong labels. Base/new groups and few-shot sampling
-follow the CoOp protocol (DESIGN.md §2), but sample with a local `random.Random(seed)` so the sample
+follow the CoOp protocol (docs/DESIGN.md §2), but sample with a local `random.Random(seed)` so the sample
 never depends on what a trainer did to the global random state before.
 """
 

@@ -68,7 +68,7 @@ class LocalExecutor:
         unresolved = {t.folder for t in tasks}
         # Several jobs on the CPU: the first run goes alone, with every core. It fills the feature caches
         # (test images, descriptions) that the next runs read, and they would wait for it, idle, while it
-        # ran on its share of the cores (benchmarks/sweep.py --jobs 2, README "A zero-shot sweep ...").
+        # ran on its share of the cores (benchmarks/sweep.py --jobs 2, docs/BENCHMARKS.md "A zero-shot sweep ...").
         alone = tasks[0].folder if self.jobs > 1 and not self.gpus and len(tasks) > 1 else None
         cond = threading.Condition()
         for task in tasks:

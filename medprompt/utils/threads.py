@@ -1,6 +1,6 @@
 """How many CPU threads torch uses in a run, chosen so that a run degrades gracefully on shared cores.
 
-Policy (measured in benchmarks/threads.py; README "Performance"):
+Policy (measured in benchmarks/threads.py; docs/BENCHMARKS.md "Start-up, image encoding and CPU threads"):
 - OMP_NUM_THREADS set by the caller (a sweep dividing the cores among its jobs, a cluster script) wins;
 - else MEDPROMPT_THREADS, when set;
 - else the cores this process may run on (os.sched_getaffinity: a container's or taskset's share, not
