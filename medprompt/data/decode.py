@@ -156,9 +156,13 @@ def pillow_sample(image: Image.Image) -> Sample | None:
 
 
 def is_dicom(path: str | os.PathLike[str]) -> bool:
-    """True for a .dcm/.dicom file, or any file with the DICOM preamble's 'DICM' marker."""
-    if str(path).lower().endswith(DICOM_SUFFIXES):
+    """True for a .dcm/.dicom file, or a file without an image suffix Pillow knows that carries the
+    DICOM preamble's 'DICM' marker (DICOM exports are often named IM000001)."""
+    suffix = os.path.splitext(str(path))[1].lower()
+    if suffix in DICOM_SUFFIXES:
         return True
+    if suffix in Image.registered_extensions():
+        return False
     try:
         with open(path, "rb") as f:
             f.seek(128)
