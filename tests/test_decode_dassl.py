@@ -16,19 +16,12 @@ import tiny_data  # noqa: E402
 from test_baselines_support import build, train_args  # noqa: E402
 
 
-@pytest.fixture(scope="module")
-def data(tmp_path_factory):
-    root = tmp_path_factory.mktemp("data")
-    tiny_data.write_tiny_dataset(root, "BTMRI", per_class=2)
-    return root
-
-
-def test_the_wrapper_gives_dassls_output_on_8_bit_images(native_dir, data, tmp_path):
+def test_the_wrapper_gives_dassls_output_on_8_bit_images(native_dir, btmri_data, tmp_path):
     from dassl.data.data_manager import DatasetWrapper
 
     from datasets.wrapper import DecodingDatasetWrapper
 
-    trainer = build(train_args("ZeroshotCLIP", native_dir, data, tmp_path / "out", tmp_path / "cache",
+    trainer = build(train_args("ZeroshotCLIP", native_dir, btmri_data, tmp_path / "out", tmp_path / "cache",
                                "DATALOADER.RETURN_IMG0", "True", "DATALOADER.K_TRANSFORMS", "2"))
     assert isinstance(trainer.train_loader_x.dataset, DecodingDatasetWrapper)
     assert isinstance(trainer.test_loader.dataset, DecodingDatasetWrapper)
@@ -49,28 +42,28 @@ def test_the_wrapper_gives_dassls_output_on_8_bit_images(native_dir, data, tmp_p
                 assert ours[key] == value, key
 
 
-def test_decode_keys_have_defaults_and_take_overrides(native_dir, data, tmp_path):
+def test_decode_keys_have_defaults_and_take_overrides(native_dir, btmri_data, tmp_path):
     import train
 
-    args = train.build_parser().parse_args(train_args("ZeroshotCLIP", native_dir, data, tmp_path / "o", tmp_path / "c",
-                                                      "INPUT.DECODE.DICOM_WINDOW", "[40, 400]"))
-    cfg = train.setup_cfg(args)
+    argv = train_args("ZeroshotCLIP", native_dir, btmri_data, tmp_path / "o", tmp_path / "c",
+                      "INPUT.DECODE.DICOM_WINDOW", "[40, 400]")
+    cfg = train.setup_cfg(train.build_parser().parse_args(argv))
     assert cfg.INPUT.DECODE.HIGH_DEPTH == "bits" and cfg.INPUT.DECODE.BITS == 0
     assert list(cfg.INPUT.DECODE.DICOM_WINDOW) == [40, 400] and cfg.INPUT.DECODE.DICOM_FRAME == -1
 
 
-def test_the_image_feature_cache_keys_on_the_decoding_rule(native_dir, data, tmp_path):
+def test_the_image_feature_cache_keys_on_the_decoding_rule(native_dir, btmri_data, tmp_path):
     cache = tmp_path / "cache"
     folders = []  # the image-feature entries after each run
     for name, opts in (("bits", ()), ("image", ("INPUT.DECODE.HIGH_DEPTH", "image")), ("again", ())):
-        trainer = build(train_args("ZeroshotCLIP", native_dir, data, tmp_path / name, cache, *opts))
+        trainer = build(train_args("ZeroshotCLIP", native_dir, btmri_data, tmp_path / name, cache, *opts))
         trainer.test()
         folders.append(sorted(p.name for p in (cache / "image_rows").iterdir()))
     assert len(folders[0]) == 1 and len(folders[1]) == 2, "another rule never reuses features read the other way"
     assert folders[2] == folders[1] and trainer.cache.misses == 0  # the same rule again reuses them
 
 
-def test_the_dataset_check_names_an_unreadable_image(native_dir, data, tmp_path):
+def test_the_dataset_check_names_an_unreadable_image(native_dir, tmp_path):
     from medprompt.data.errors import DatasetError
 
     root = tmp_path / "data"
