@@ -78,6 +78,9 @@ The high-bit-depth rule, `INPUT.DECODE.HIGH_DEPTH`, one per run:
   declares them (DICOM BitsStored; PNG/TIFF bits per sample, so a 16-bit PNG maps 0..65535). Signed
   samples (TIFF SampleFormat 2, DICOM PixelRepresentation 1) use the signed range. The same mapping for
   every image, so intensities compare across images.
+  A CT file without a window thus maps its whole stored range (e.g. -33792..31743 HU for 16 signed bits
+  and intercept -1024), where tissue spans a few grey levels: give CT a window, e.g.
+  `INPUT.DECODE.DICOM_WINDOW [40, 400]` (soft tissue) or `[-600, 1500]` (lung).
 - `dtype`: the range of the sample type the file stores (DICOM BitsAllocated), ignoring `BITS`.
 - `image`: each image's own minimum..maximum (contrast stretched per image; absolute intensity lost,
   a flat image is black).
