@@ -2,8 +2,9 @@
 
 The path is the one a run takes on a cache miss (PromptTrainerBase.split_features): Dassl's test loader
 (the project's DatasetWrapper, datasets/wrapper.py, reads each file with medprompt.data.decode and applies
-Dassl's test transform: resize, center crop, normalise) feeding medprompt.image_features.encode_loader. Images: IMAGES random-noise RGB PNG files of
-SOURCE_SIZE px written to a temporary folder (noise compresses badly, so decoding is not flattering).
+Dassl's test transform: resize, center crop, normalise) feeding medprompt.image_features.encode_loader.
+Images: IMAGES random-noise RGB PNG files of SOURCE_SIZE px written to a temporary folder (noise compresses
+badly, so decoding is not flattering).
 
 One factor varies at a time around the base setting (by default what a run does on this CPU:
 medprompt/image_features.py loader_settings, the thread policy of medprompt/threads.py); each cell is timed

@@ -19,7 +19,8 @@ from medprompt.data.splits import Item
 
 
 def options_from_cfg(cfg: CfgNode) -> LoadOptions:
-    """LoadOptions from cfg.DATASET, cfg.INPUT.DECODE and cfg.SEED; adapter keys missing from cfg take their defaults."""
+    """LoadOptions from cfg.DATASET, cfg.INPUT.DECODE and cfg.SEED; adapter keys missing from cfg take their
+    defaults."""
     ds = cfg.DATASET
 
     def get(key: str):

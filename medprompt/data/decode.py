@@ -37,7 +37,7 @@ DICOM_SUFFIXES = (".dcm", ".dicom")
 #: The config keys of the rule (INPUT.DECODE.<key>) and their defaults; datasets/config.py adds them.
 DECODE_DEFAULTS = {
     "HIGH_DEPTH": "bits",  # bits | dtype | image: how grey samples of more than 8 bits map to 0..255
-    "BITS": 0,  # with "bits": significant bits of integer samples (e.g. 12); 0 = as the file declares
+    "BITS": 0,  # with "bits": significant bits of integer samples above 8 bits (e.g. 12); 0 = as the file declares
     "DICOM_WINDOW": [],  # [center, width] in modality units (e.g. HU) for every DICOM; [] = the file's VOI
     "DICOM_FRAME": -1,  # multi-frame DICOM: -1 refuses such files, N >= 0 reads frame N (0-based)
 }

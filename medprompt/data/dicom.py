@@ -106,7 +106,9 @@ def grey(pixels: np.ndarray, ds, rule: DecodeRule) -> np.ndarray:
         elif rule.high_depth == "image":
             out = to_uint8(values, *image_range(np.asarray(values)))
         else:
-            bits = (rule.bits or int(ds.BitsStored)) if rule.high_depth == "bits" else int(ds.BitsAllocated)
+            stored = int(ds.BitsStored)
+            bits = int(ds.BitsAllocated) if rule.high_depth == "dtype" else (rule.bits if rule.bits and stored > 8
+                                                                             else stored)
             out = to_uint8(values, *sorted(modality_range(ds, bits)))
     return 255 - out if ds.PhotometricInterpretation == "MONOCHROME1" else out
 
