@@ -128,6 +128,15 @@ def test_palette_colour_goes_through_its_tables():
     assert np.array_equal(np.asarray(decode_image(path)).astype(int), expected)
 
 
+def test_a_window_the_standard_forbids_is_one_error_naming_the_file(tmp_path):
+    ds = pydicom.dcmread(bundled("MR_small.dcm"))
+    ds.WindowWidth = 0.5  # PS3.3 C.11.2.1.2.1: a LINEAR window is at least 1 wide
+    path = tmp_path / "narrow.dcm"
+    ds.save_as(path)
+    with pytest.raises(DecodeError, match=rf"{path}: its display values cannot be computed .*Window Width"):
+        decode_image(path)
+
+
 def test_a_dicom_file_without_the_suffix_is_recognised(tmp_path):
     path = tmp_path / "IM000001"
     shutil.copy(bundled("MR_small.dcm"), path)

@@ -167,4 +167,7 @@ def read_dicom(path: str | os.PathLike[str], rule: DecodeRule) -> np.ndarray:
                           f"{ds.file_meta.get('TransferSyntaxUID', '?')}): {err}") from err
     if frame is not None:
         pixels = pixels[frame]
-    return grey(pixels, ds, rule) if kind in GREY else colour(pixels, ds, rule)
+    try:
+        return grey(pixels, ds, rule) if kind in GREY else colour(pixels, ds, rule)
+    except (ValueError, NotImplementedError, AttributeError) as err:  # e.g. a window width below 1
+        raise DecodeError(path, f"its display values cannot be computed ({kind}): {err}") from err
