@@ -20,9 +20,9 @@ import sys
 import textwrap
 
 import torch
-from PIL import Image
 from tabulate import tabulate
 
+from medprompt.data.decode import DecodeRule, decode_image
 from medprompt.utils.atomic import write_text, write_with
 from medprompt.utils.entrypoint import run_main
 from medprompt.utils.errors import ConfigError, InputFileError
@@ -64,11 +64,13 @@ def pick_images(trainer, args) -> list[tuple[str, str]]:
 
 @torch.no_grad()
 def image_features(trainer, paths: list[str]) -> torch.Tensor:
-    """Frozen image features of files, through the test-time transform of the config."""
+    """Frozen image features of files, read as training read them (INPUT.DECODE), through the test-time
+    transform of the config."""
     from dassl.data.transforms import build_transform
 
     transform = build_transform(trainer.cfg, is_train=False)
-    batch = torch.stack([transform(Image.open(p).convert("RGB")) for p in paths]).to(trainer.device)
+    rule = trainer.decode_rule
+    batch = torch.stack([transform(decode_image(p, rule)) for p in paths]).to(trainer.device)
     with trainer.autocast():
         return trainer.clip.encode_image(batch).float()
 
@@ -96,7 +98,8 @@ def render_markdown(items: list[tuple[str, str]], explanations: list[list[ClassE
     return "\n".join(parts)
 
 
-def render_figure(items: list[tuple[str, str]], explanations: list[list[ClassExplanation]], path: str) -> None:
+def render_figure(items: list[tuple[str, str]], explanations: list[list[ClassExplanation]], path: str,
+                  rule: DecodeRule = DecodeRule()) -> None:
     """One row per image: the image, the per-symptom similarities and the attention weights."""
     from matplotlib.figure import Figure
 
@@ -106,7 +109,7 @@ def render_figure(items: list[tuple[str, str]], explanations: list[list[ClassExp
     colours = [f"C{i}" for i in range(10)]
     for row, ((img_path, truth), classes) in enumerate(zip(items, explanations)):
         ax_img, ax_sim, ax_att = axes[row]
-        ax_img.imshow(Image.open(img_path).convert("RGB"))
+        ax_img.imshow(decode_image(img_path, rule))
         ax_img.set_title("\n".join(textwrap.wrap(image_title(img_path, truth), 28)), fontsize=8)
         ax_img.axis("off")
         labels, sims, atts, cols = [], [], [], []
@@ -154,7 +157,7 @@ def main(argv: list[str] | None = None) -> tuple[str, str]:
         print(f"\n{image_title(path, truth)}")
         print(tabulate(table_rows(classes), HEADERS, floatfmt=".3f"))
     write_text(md_path, render_markdown(items, explanations))
-    render_figure(items, explanations, png_path)
+    render_figure(items, explanations, png_path, trainer.decode_rule)
     print(f"\nWrote {md_path} and {png_path}")
     return md_path, png_path
 

@@ -1,9 +1,10 @@
 """Images per second of the frozen image encoder through the project's own path, by setting.
 
 The path is the one a run takes on a cache miss (PromptTrainerBase.split_features): Dassl's test loader
-(its DatasetWrapper reads each file with PIL and applies Dassl's test transform: resize, center crop,
-normalise) feeding medprompt.clip.image_features.encode_loader. Images: IMAGES random-noise RGB PNG files of
-SOURCE_SIZE px written to a temporary folder (noise compresses badly, so decoding is not flattering).
+(the project's DatasetWrapper, datasets/wrapper.py, reads each file with medprompt.data.decode and applies
+Dassl's test transform: resize, center crop, normalise) feeding medprompt.clip.image_features.encode_loader.
+Images: IMAGES random-noise RGB PNG files of SOURCE_SIZE px written to a temporary folder (noise compresses
+badly, so decoding is not flattering).
 
 One factor varies at a time around the base setting (by default what a run does on this CPU:
 medprompt/clip/image_features.py loader_settings, the thread policy of medprompt/utils/threads.py); each cell is timed
@@ -61,6 +62,8 @@ def make_loader(paths: list[str], image_size: int, batch_size: int, workers: int
     from dassl.data.datasets import Datum
     from dassl.data.transforms import build_transform
 
+    from datasets.wrapper import DecodingDatasetWrapper
+
     cfg = get_cfg_default()
     cfg.INPUT.SIZE = (image_size, image_size)
     cfg.INPUT.INTERPOLATION = "bicubic"
@@ -71,7 +74,7 @@ def make_loader(paths: list[str], image_size: int, batch_size: int, workers: int
         tfm = build_transform(cfg, is_train=False)
     items = [Datum(impath=p, label=0) for p in paths]
     return build_data_loader(cfg, sampler_type="SequentialSampler", data_source=items, batch_size=batch_size,
-                             tfm=tfm, is_train=False)
+                             tfm=tfm, is_train=False, dataset_wrapper=DecodingDatasetWrapper)
 
 
 def images_per_second(encode, paths, image_size, batch_size, workers, threads, mode) -> float:

@@ -12,13 +12,15 @@ from yacs.config import CfgNode
 
 from datasets.config import DATASET_DEFAULTS
 from datasets.datum import LazyDatum
+from medprompt.data.decode import rule_from_cfg
 from medprompt.data.loader import LoadedDataset, LoadOptions, load_dataset
 from medprompt.data.specs import DATASET_SPECS, DatasetSpec, spec_for_root
 from medprompt.data.splits import Item
 
 
 def options_from_cfg(cfg: CfgNode) -> LoadOptions:
-    """LoadOptions from cfg.DATASET and cfg.SEED; the plug-in's keys missing from cfg take their defaults."""
+    """LoadOptions from cfg.DATASET, cfg.INPUT.DECODE and cfg.SEED; the plug-in's keys missing from cfg take their
+    defaults."""
     ds = cfg.DATASET
 
     def get(key: str):
@@ -31,6 +33,7 @@ def options_from_cfg(cfg: CfgNode) -> LoadOptions:
         split_file=str(get("SPLIT_FILE")),
         require_train_images=bool(get("REQUIRE_TRAIN_IMAGES")),
         verify_images=bool(get("VERIFY_IMAGES")),
+        decode=rule_from_cfg(cfg),
         split_train_ratio=float(get("SPLIT_TRAIN_RATIO")),
         split_val_ratio=float(get("SPLIT_VAL_RATIO")),
         split_seed=int(get("SPLIT_SEED")),

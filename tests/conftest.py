@@ -34,6 +34,17 @@ def hf_dir(tmp_path_factory):
     return tiny_models.write_local_dir(tmp_path_factory.mktemp("hf") / "model", "hf")
 
 
+@pytest.fixture(scope="session")
+def btmri_data(tmp_path_factory):
+    """A data root holding a tiny BTMRI tree (2 images per class and split, 8-bit colour PNGs), shared:
+    tests must not change its files."""
+    import tiny_data
+
+    root = tmp_path_factory.mktemp("btmri")
+    tiny_data.write_tiny_dataset(root, "BTMRI", per_class=2)
+    return root
+
+
 @pytest.fixture(params=["native", "hf"])
 def any_dir(request, native_dir, hf_dir):
     return native_dir if request.param == "native" else hf_dir

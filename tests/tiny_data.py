@@ -10,6 +10,7 @@ from __future__ import annotations
 import colorsys
 import json
 import random
+from collections.abc import Callable
 from pathlib import Path
 
 from PIL import Image
@@ -43,6 +44,8 @@ def write_tiny_dataset(
     seed: int = 0,
     with_train_images: bool = True,
     counts: dict[str, int] | None = None,
+    writer: Callable[[Path, int, int, random.Random], None] | None = None,
+    suffix: str = ".png",
 ) -> Path:
     """Write `per_class` images per class and split under <root>/<folder> with a split file; return that folder.
     `counts` gives a split's total instead (e.g. a real dataset's test size), spread over the classes.
@@ -50,6 +53,7 @@ def write_tiny_dataset(
     Images go to <class folder>/<split>_<i>.png below the spec's image folder (or class_<label>/ where
     the layout has no class folders); the split file is the spec's default split file name. With
     `with_train_images` False the train entries are listed but their images are not written.
+    `writer(path, label, size, rng)` writes each image instead of the class colour (file names end in `suffix`).
     """
     spec = get_spec(name)
     root = Path(root)
@@ -63,10 +67,15 @@ def write_tiny_dataset(
             total = (counts or {}).get(key)
             n = per_class if total is None else total // spec.num_classes + (label < total % spec.num_classes)
             for i in range(n):
-                rel = f"{folder}/{key}_{i}.png"
+                rel = f"{folder}/{key}_{i}{suffix}"
                 split[key].append([rel, label, raw])
-                if key != "train" or with_train_images:
+                if key == "train" and not with_train_images:
+                    continue
+                if writer is None:
                     write_image(image_dir / rel, colour, size, rng)
+                else:
+                    (image_dir / rel).parent.mkdir(parents=True, exist_ok=True)
+                    writer(image_dir / rel, label, size, rng)
     dataset_dir = spec.dataset_dir(root)
     dataset_dir.mkdir(parents=True, exist_ok=True)
     (dataset_dir / spec.default_split_file).write_text(json.dumps(split), encoding="utf-8")

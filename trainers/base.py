@@ -18,11 +18,13 @@ import os
 import warnings
 
 import torch
-from dassl.data.data_manager import build_data_loader
+from dassl.data.data_manager import DataManager, build_data_loader
 from dassl.engine import TrainerX
 from dassl.optim import build_optimizer
 from torch import nn
 
+from datasets.wrapper import DecodingDatasetWrapper
+from medprompt.data.decode import DecodeRule, rule_from_cfg
 from medprompt.run import checkpoints
 from medprompt.clip.backbones import load_backbone
 from medprompt.data.descriptions import load_descriptions, match_descriptions, resolve_description_file, truncate_to_context
@@ -48,17 +50,23 @@ class PromptTrainerBase(CheckpointMixin, TrainerX):
 
     # -- data ----------------------------------------------------------------------------------
     def build_data_loader(self):
-        if not (self.TEXT_ONLY and "REQUIRE_TRAIN_IMAGES" in self.cfg.DATASET):
-            return super().build_data_loader()
+        """TrainerX's, with images read by medprompt.data.decode (datasets/wrapper.py), and training
+        images allowed to be absent for text-only methods."""
         cfg = self.cfg
-        self.cfg = cfg.clone()
-        self.cfg.defrost()
-        self.cfg.DATASET.REQUIRE_TRAIN_IMAGES = False
-        self.cfg.freeze()
-        try:
-            super().build_data_loader()
-        finally:
-            self.cfg = cfg
+        if self.TEXT_ONLY and "REQUIRE_TRAIN_IMAGES" in cfg.DATASET:
+            cfg = cfg.clone()
+            cfg.defrost()
+            cfg.DATASET.REQUIRE_TRAIN_IMAGES = False
+            cfg.freeze()
+        dm = DataManager(cfg, dataset_wrapper=DecodingDatasetWrapper)
+        self.train_loader_x, self.train_loader_u = dm.train_loader_x, dm.train_loader_u
+        self.val_loader, self.test_loader = dm.val_loader, dm.test_loader
+        self.num_classes, self.num_source_domains, self.lab2cname = dm.num_classes, dm.num_source_domains, dm.lab2cname
+        self.dm = dm
+
+    @property
+    def decode_rule(self) -> DecodeRule:
+        return rule_from_cfg(self.cfg)
 
     @property
     def dataset(self):
@@ -203,11 +211,12 @@ class PromptTrainerBase(CheckpointMixin, TrainerX):
     def split_features(self, split: str, items: list, transform) -> dict:
         """{'features' [N, D], 'labels' [N]} of Dassl data items under a transform. Features come from the
         row cache (medprompt.run.feature_cache): only images it does not hold yet, under this backbone,
-        transform and precision, go through the frozen encoder."""
+        transform, decoding rule (INPUT.DECODE) and precision, go through the frozen encoder."""
         parts = {
             "backbone": self.backbone.identity,
             "dataset": self.cfg.DATASET.NAME,
             "transform": repr(transform),
+            "decode": self.decode_rule.key(),
             "precision": self.effective_precision,
         }
 
@@ -222,7 +231,7 @@ class PromptTrainerBase(CheckpointMixin, TrainerX):
                 cfg.DATALOADER.NUM_WORKERS = workers
             subset = build_data_loader(
                 cfg, sampler_type="SequentialSampler", data_source=[items[i] for i in positions],
-                batch_size=batch_size, tfm=transform, is_train=False,
+                batch_size=batch_size, tfm=transform, is_train=False, dataset_wrapper=DecodingDatasetWrapper,
             )
             with self.autocast():
                 return encode_loader(self.clip.encode_image, subset, self.device,

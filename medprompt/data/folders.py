@@ -15,7 +15,7 @@ from pathlib import Path
 
 from medprompt.data.errors import dataset_error
 
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".tif", ".tiff", ".bmp", ".pgm", ".gif", ".webp")
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".tif", ".tiff", ".bmp", ".pgm", ".gif", ".webp", ".dcm", ".dicom")
 
 
 def list_images(folder: Path) -> list[str]:

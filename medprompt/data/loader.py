@@ -3,7 +3,8 @@
 Steps, each failing with one DatasetError that names the dataset and the file: find the dataset folder
 under the root; find (or build from class folders, once) the split file; read and validate it; check
 that the images exist (training images only when required: text-only methods never read them); take
-the cached few-shot sample of the seed; check the images that will be used can be decoded; keep the
+the cached few-shot sample of the seed; check the images that will be used can be decoded, and log
+their formats and modes with how each is read (medprompt.data.decode); keep the
 base or new classes. Nothing is written until every check has passed.
 """
 
@@ -18,7 +19,8 @@ from medprompt.data.classnames import closest_names
 from medprompt.data import fewshot
 from medprompt.data.errors import dataset_error
 from medprompt.data.folders import build_split_from_folders
-from medprompt.data.images import missing_images, unreadable_images
+from medprompt.data.decode import DecodeRule
+from medprompt.data.images import missing_images, survey_images
 from medprompt.utils.atomic import write_json as write_json_atomic
 from medprompt.data.split_files import configured_split_file, find_split_file, split_candidates
 from medprompt.data.specs import DatasetSpec, spec_for_root
@@ -35,6 +37,7 @@ class LoadOptions:
     split_file: str = ""  # explicit split file (absolute, or relative to <root>/<folder>/)
     require_train_images: bool = True  # False: train images may be absent (text-only methods)
     verify_images: bool = True  # decode each used image's header once at load time
+    decode: DecodeRule = DecodeRule()  # how image files are read (INPUT.DECODE.*, medprompt/data/decode.py)
     split_train_ratio: float = 0.7  # used only when a split is built from class folders
     split_val_ratio: float = 0.15
     split_seed: int = 1
@@ -165,15 +168,17 @@ def load_dataset(
     test = splits["test"]
     if options.verify_images:
         used = (train if options.require_train_images else []) + val + test
-        bad = unreadable_images(it.impath for it in used)
-        if bad:
+        survey = survey_images((it.impath for it in used), options.decode)
+        if survey.bad:
             raise dataset_error(
                 spec.name,
                 f"images named in split file {split_path.name} cannot be read",
                 split_path,
-                bad,
+                survey.bad,
                 hint="set DATASET.VERIFY_IMAGES False to skip this check",
             )
+        log(f"{spec.name}: images found, and how each kind is read ({options.decode.describe()}):\n  "
+            + "\n  ".join(survey.lines()))
     if fresh:
         fewshot.save_sample(
             fewshot_path,

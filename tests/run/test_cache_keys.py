@@ -7,7 +7,7 @@ from types import SimpleNamespace
 
 import torch
 from e2e import needs_dassl
-
+from medprompt.data.decode import DecodeRule
 from medprompt.run.feature_cache import content_key
 
 needs_dassl()
@@ -28,6 +28,7 @@ def _fake_trainer(precision: str):
     encoder = SimpleNamespace(fits=lambda text: True, encode_texts=lambda texts: torch.zeros(len(texts), 2))
     return SimpleNamespace(text_encoder=encoder, backbone=SimpleNamespace(identity={"name": "m", "digest": "d"}),
                            effective_precision=precision, autocast=contextlib.nullcontext, cache=_Recorder(),
+                           decode_rule=DecodeRule(),
                            device=torch.device("cpu"), cfg=SimpleNamespace(MODEL=SimpleNamespace(PRECISION=precision)))
 
 
