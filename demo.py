@@ -2,7 +2,7 @@
 
     python demo.py                       # one world (seed 0); see docs/DEMO.md for its time
     python demo.py --world-seeds 0 1 2   # three worlds: the tables give mean ± std over them
-    python demo.py --quick               # tiny world, 4 shots, 2 epochs: a smoke test (tests/test_demo.py)
+    python demo.py --quick               # tiny world, 4 shots, 2 epochs: a smoke test (tests/demo/test_demo.py)
 
 1. Writes the synthetic world of each world seed S (medprompt.synthetic) into <data>/world<S>, unless the
    same world is already there.

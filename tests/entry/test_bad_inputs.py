@@ -249,7 +249,7 @@ def test_killed_run_resumes_losing_at_most_one_epoch(results):
 def test_image_cache_sees_relabelled_split_file(results):
     first, second = results["cache-first"], results["cache-relabelled"]
     assert first["status"] == 0 and second["status"] == 0, second["output"][-3000:]
-    # the cache holds features only; labels come from the split file of each run (tests/test_cache_keys.py
+    # the cache holds features only; labels come from the split file of each run (tests/run/test_cache_keys.py
     # shows the relabelled split's labels reach the evaluation), so the corrected file costs no encoding
     assert "Cached 12 test image features at" in first["output"]
     assert "Reused 12 cached test image features from" in second["output"]

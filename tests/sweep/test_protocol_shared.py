@@ -1,6 +1,6 @@
 """One protocol for every method: the same few-shot sample, splits, transforms and evaluator for two
 methods with the same seed; the protocol scripts' output tree, skipping of finished runs and redoing
-of unfinished ones, and stacking order (the scripts wrap sweep.py; its own tests: tests/test_sweep.py)."""
+of unfinished ones, and stacking order (the scripts wrap sweep.py; its own tests: tests/sweep/test_sweep.py)."""
 
 from __future__ import annotations
 
