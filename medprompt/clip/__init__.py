@@ -1,0 +1,1 @@
+"""CLIP backbones: loading by name, the publishers' file formats, prompted text and image encoders."""

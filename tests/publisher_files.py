@@ -1,0 +1,81 @@
+"""Tiny randomly initialised backbones written in each publisher's own format: the same file names,
+config files and state-dict key names as the published files, at test sizes.
+
+- `write_hf_clip`: a transformers ``CLIPModel`` folder as PLIP (vinid/plip) and PubMedCLIP
+  (flaviagiammarino/pubmed-clip-vit-base-patch32) publish it, written by transformers' own save_pretrained.
+- `write_pubmedclip_pth`: ``PubMedCLIP_ViT32.pth``, ``{"state_dict": OpenAI CLIP state dict}`` as BiomedCoOp
+  loads it (HealthX-Lab/BiomedCoOp main.py @7ceb5a8).
+- `fill_hub_cache`: put such files under a real repo id in a Hugging Face cache.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import torch
+
+#: 64-wide heads, as OpenAI's layout implies (open_clip's loader reads width // 64 heads)
+TEXT = {"hidden_size": 64, "intermediate_size": 256, "num_hidden_layers": 3, "num_attention_heads": 1,
+        "max_position_embeddings": 77, "vocab_size": 49408}
+VISION = {"hidden_size": 64, "intermediate_size": 256, "num_hidden_layers": 2, "num_attention_heads": 1,
+          "image_size": 32, "patch_size": 8}
+#: PLIP's preprocessor_config.json values at a tiny crop (CLIPImageProcessor: bicubic, OpenAI mean/std)
+PREPROCESS = {"crop_size": 32, "size": 32, "resample": 3, "image_mean": [0.48145466, 0.4578275, 0.40821073],
+              "image_std": [0.26862954, 0.26130258, 0.27577711]}
+
+
+def write_hf_clip(folder: Path, seed: int = 0, safetensors: bool = True) -> Path:
+    from transformers import CLIPConfig, CLIPImageProcessor, CLIPModel
+
+    torch.manual_seed(seed)
+    config = CLIPConfig(text_config=TEXT, vision_config=VISION, projection_dim=32)
+    model = CLIPModel(config).eval()
+    with torch.no_grad():  # the random init leaves zero biases and unit norms, which would hide a mix-up
+        for name, p in model.named_parameters():
+            if "layer_norm" in name or "layernorm" in name or name.endswith("bias"):
+                p.add_(torch.randn_like(p) * 0.1)
+    model.save_pretrained(folder)
+    if not safetensors:  # older folders (as first published) hold a torch pickle; transformers 5 writes only safetensors
+        torch.save(model.state_dict(), folder / "pytorch_model.bin")
+        (folder / "model.safetensors").unlink()
+    CLIPImageProcessor(size={"shortest_edge": PREPROCESS["size"]},
+                       crop_size={"height": PREPROCESS["crop_size"], "width": PREPROCESS["crop_size"]},
+                       resample=PREPROCESS["resample"], image_mean=PREPROCESS["image_mean"],
+                       image_std=PREPROCESS["image_std"]).save_pretrained(folder)
+    return folder
+
+
+def openai_state_dict(seed: int = 0) -> dict:
+    """A tiny OpenAI-layout CLIP state dict (open_clip's CLIP keeps OpenAI's key names)."""
+    from open_clip.model import CLIP, CLIPTextCfg, CLIPVisionCfg
+
+    torch.manual_seed(seed)
+    model = CLIP(32, vision_cfg=CLIPVisionCfg(layers=2, width=64, patch_size=8, image_size=32),
+                 text_cfg=CLIPTextCfg(context_length=77, vocab_size=49408, width=64, heads=1, layers=3),
+                 quick_gelu=True)
+    state = model.state_dict()
+    with torch.no_grad():
+        for key, value in state.items():
+            if value.is_floating_point() and ("ln_" in key or key.endswith("bias")):
+                value.add_(torch.randn_like(value) * 0.1)
+    return state
+
+
+def write_pubmedclip_pth(folder: Path, seed: int = 0) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    torch.save({"epoch": 1, "state_dict": openai_state_dict(seed)}, folder / "PubMedCLIP_ViT32.pth")
+    return folder
+
+
+def fill_hub_cache(hf_home: Path, repo: str, files_from: Path, repo_type: str = "model") -> Path:
+    """Copy the files of a folder into a Hugging Face cache under `repo`, as a download would leave them."""
+    kind = "datasets" if repo_type == "dataset" else "models"
+    snapshot = hf_home / "hub" / f"{kind}--{repo.replace('/', '--')}" / "snapshots" / ("1" * 40)
+    snapshot.mkdir(parents=True, exist_ok=True)
+    (snapshot.parent.parent / "refs").mkdir(exist_ok=True)
+    (snapshot.parent.parent / "refs" / "main").write_text("1" * 40)
+    for path in files_from.iterdir():
+        if path.is_file():
+            shutil.copy(path, snapshot / path.name)
+    return snapshot

@@ -1,0 +1,167 @@
+"""Publishers' file formats (medprompt/clip/formats/): tiny files written in each format load through
+`local-dir:` and by their short names from a filled Hugging Face cache, and give the features of a
+reference forward built from the library modules (transformers' CLIPModel, open_clip's CLIP), with and
+without deep prompts; an unknown folder or an uncached name is one clear message."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+import torch
+
+import publisher_files
+import tiny_models
+from medprompt.backbones import BackboneNotFoundError, load_backbone
+from medprompt.text_encoder import PromptedTextEncoder
+
+TEXTS = ["a photo of a lesion", "a chest x-ray with patchy shadows in the lower lobe"]
+
+
+@pytest.fixture(scope="module")
+def hf_clip_dir(tmp_path_factory):
+    return publisher_files.write_hf_clip(tmp_path_factory.mktemp("plip"))
+
+
+@pytest.fixture(scope="module")
+def pubmedclip_dir(tmp_path_factory):
+    return publisher_files.write_pubmedclip_pth(tmp_path_factory.mktemp("pubmedclip"))
+
+
+def _hooked_hf_text_features(hf, tokens, ctx, deep_ctx):
+    """transformers' own CLIP text forward with the prompt vectors put in by hooks: ctx over positions
+    1..n of the token embeddings, deep_ctx[i-1] over the same positions of the input to layer i."""
+    from medprompt.text_encoder import splice
+
+    handles = [hf.text_model.embeddings.token_embedding.register_forward_hook(
+        lambda module, args, out: splice(out, ctx))]
+
+    def before(vectors):
+        def hook(module, args, kwargs):
+            if args:
+                return (splice(args[0], vectors), *args[1:]), kwargs
+            return args, {**kwargs, "hidden_states": splice(kwargs["hidden_states"], vectors)}
+        return hook
+
+    for i, vectors in enumerate(deep_ctx, start=1):
+        handles.append(hf.text_model.encoder.layers[i].register_forward_pre_hook(before(vectors), with_kwargs=True))
+    try:
+        return hf.get_text_features(input_ids=tokens).pooler_output
+    finally:
+        for handle in handles:
+            handle.remove()
+
+
+@pytest.mark.parametrize("safetensors", [True, False])
+def test_a_transformers_clip_folder_gives_the_features_of_transformers_clip(tmp_path, safetensors):
+    from transformers import CLIPModel
+
+    folder = publisher_files.write_hf_clip(tmp_path / "clip", safetensors=safetensors)
+    assert (folder / ("model.safetensors" if safetensors else "pytorch_model.bin")).is_file()
+    backbone = load_backbone(f"local-dir:{folder}")
+    hf = CLIPModel.from_pretrained(folder).eval()
+    tokens = backbone.tokenizer(TEXTS)
+    images = torch.randn(3, 3, 32, 32)
+    with torch.no_grad():
+        ref_text = hf.get_text_features(input_ids=tokens).pooler_output
+        ref_image = hf.get_image_features(pixel_values=images).pooler_output
+        assert torch.allclose(backbone.model.encode_text(tokens), ref_text, atol=1e-5)
+        assert torch.allclose(PromptedTextEncoder(backbone.model, backbone.tokenizer)(tokens), ref_text, atol=1e-5)
+        assert torch.allclose(backbone.model.encode_image(images), ref_image, atol=1e-5)
+    assert torch.equal(backbone.model.logit_scale, hf.logit_scale)
+    assert backbone.tokenizer.context_length == 77
+
+
+def test_deep_prompts_reach_every_layer_of_the_transformers_clip_text_tower(hf_clip_dir):
+    """The project's prompted encoder on the mapped model equals transformers' CLIP forward with the same
+    prompts put in by hooks, and a change of the prompts of any one layer changes the features."""
+    from transformers import CLIPModel
+
+    backbone = load_backbone(f"local-dir:{hf_clip_dir}")
+    encoder = PromptedTextEncoder(backbone.model, backbone.tokenizer)
+    hf = CLIPModel.from_pretrained(hf_clip_dir).eval()
+    assert encoder.num_layers == hf.config.text_config.num_hidden_layers == 3
+    torch.manual_seed(0)
+    tokens = encoder.tokenize(["X X X X a lesion"] * 2)
+    ctx = torch.randn(4, encoder.width)
+    deep = [torch.randn(4, encoder.width) for _ in range(encoder.num_layers - 1)]
+    with torch.no_grad():
+        ours = encoder(tokens, ctx, deep)
+        assert torch.allclose(ours, _hooked_hf_text_features(hf, tokens, ctx, deep), atol=1e-5)
+        for layer in range(len(deep)):
+            changed = [torch.randn_like(v) if i == layer else v for i, v in enumerate(deep)]
+            assert not torch.allclose(encoder(tokens, ctx, changed), ours, atol=1e-4), f"layer {layer + 1}"
+
+
+def test_pubmedclip_pth_gives_the_features_of_the_openai_layout_model(pubmedclip_dir):
+    from open_clip.model import build_model_from_openai_state_dict
+
+    state = torch.load(pubmedclip_dir / "PubMedCLIP_ViT32.pth", weights_only=True)["state_dict"]
+    reference = build_model_from_openai_state_dict(dict(state), quick_gelu=True, cast_dtype=None).float().eval()
+    # that builder keeps OpenAI's float16 casts; the file's own float32 values are the ones to compare against
+    reference.load_state_dict(state)
+    backbone = load_backbone(f"local-dir:{pubmedclip_dir}")
+    tokens = backbone.tokenizer(TEXTS)
+    images = torch.randn(2, 3, 32, 32)
+    with torch.no_grad():
+        assert torch.allclose(PromptedTextEncoder(backbone.model, backbone.tokenizer)(tokens),
+                              reference.encode_text(tokens), atol=1e-5)
+        assert torch.allclose(backbone.model.encode_image(images), reference.encode_image(images), atol=1e-5)
+    assert backbone.model.visual.image_size == (32, 32)
+
+
+def _use_cache(monkeypatch, hf_home):
+    from huggingface_hub import constants
+
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(hf_home / "hub"))
+
+
+@pytest.mark.parametrize("short,repo,writer", [
+    ("plip", "vinid/plip", "hf_clip_dir"),
+    ("pubmedclip-hf", "flaviagiammarino/pubmed-clip-vit-base-patch32", "hf_clip_dir"),
+    ("pubmedclip", "sarahESL/PubMedCLIP", "pubmedclip_dir"),
+])
+def test_short_names_load_the_published_files_from_the_cache(short, repo, writer, request, tmp_path, monkeypatch):
+    folder = request.getfixturevalue(writer)
+    publisher_files.fill_hub_cache(tmp_path, repo, folder)
+    _use_cache(monkeypatch, tmp_path)
+    by_name = load_backbone(short, digest_cache=tmp_path / "digests")
+    from_dir = load_backbone(f"local-dir:{folder}")
+    assert by_name.digest == from_dir.digest and by_name.name == short
+    assert load_backbone(short, digest_cache=tmp_path / "digests").digest == by_name.digest  # digest cache hit
+    assert load_backbone(short, "random").digest != by_name.digest
+
+
+def test_quiltnet_loads_by_its_open_clip_hub_name(tmp_path, monkeypatch):
+    tiny_models.fill_fake_hub_cache(tmp_path, "wisdomik/QuiltNet-B-32", "native")
+    _use_cache(monkeypatch, tmp_path)
+    backbone = load_backbone("quiltnet")
+    assert backbone.model.encode_text(backbone.tokenizer(TEXTS)).shape == (2, 32)
+
+
+@pytest.mark.parametrize("short,repo,file", [("plip", "vinid/plip", "config.json"),
+                                             ("pubmedclip", "sarahESL/PubMedCLIP", "PubMedCLIP_ViT32.pth")])
+def test_an_uncached_published_name_fails_at_once_saying_what_was_looked_for(short, repo, file, tmp_path,
+                                                                            monkeypatch):
+    _use_cache(monkeypatch, tmp_path)
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    start = time.monotonic()
+    with pytest.raises(BackboneNotFoundError) as err:
+        load_backbone(short)
+    assert time.monotonic() - start < 5
+    assert repo in str(err.value) and file in str(err.value) and "local-dir:" in str(err.value)
+
+
+def test_a_folder_in_no_known_format_gets_one_message_listing_the_formats(tmp_path):
+    (tmp_path / "weights.ckpt").write_bytes(b"x")
+    with pytest.raises(BackboneNotFoundError) as err:
+        load_backbone(f"local-dir:{tmp_path}")
+    message = str(err.value)
+    for expected in ("weights.ckpt", "open_clip_config.json", "config.json (model_type 'clip')",
+                     "PubMedCLIP_ViT32.pth"):
+        assert expected in message
+
+
+def test_a_published_folder_refuses_a_separate_weights_file(hf_clip_dir, pubmedclip_dir):
+    with pytest.raises(BackboneNotFoundError, match="its weights are its own files"):
+        load_backbone(f"local-dir:{hf_clip_dir}", str(pubmedclip_dir / "PubMedCLIP_ViT32.pth"))
