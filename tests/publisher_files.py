@@ -79,3 +79,54 @@ def fill_hub_cache(hf_home: Path, repo: str, files_from: Path, repo_type: str = 
         if path.is_file():
             shutil.copy(path, snapshot / path.name)
     return snapshot
+
+
+def _tiny_vit(embed_dim: int, seed: int):
+    """OpenAI's ViT layout in miniature, QuickGELU (open_clip's VisionTransformer keeps OpenAI's key names)."""
+    from open_clip.model import QuickGELU
+    from open_clip.transformer import VisionTransformer
+
+    torch.manual_seed(seed)
+    vit = VisionTransformer(image_size=32, patch_size=8, width=64, layers=2, heads=1, mlp_ratio=4.0,
+                            output_dim=embed_dim, act_layer=QuickGELU)
+    with torch.no_grad():
+        for name, p in vit.named_parameters():
+            if "ln_" in name or name.endswith("bias"):
+                p.add_(torch.randn_like(p) * 0.1)
+    return vit.eval()
+
+
+def _tiny_bert(folder: Path, seed: int, pooler: bool):
+    from transformers import BertConfig, BertModel
+
+    import tiny_models
+
+    import json
+
+    tiny_models._bert_folder(folder)
+    config = json.loads((folder / "config.json").read_text())
+    (folder / "config.json").write_text(json.dumps({**config, "max_position_embeddings": 512}))  # BERT's own
+    torch.manual_seed(seed)
+    return BertModel(BertConfig.from_pretrained(folder), add_pooling_layer=pooler).eval()
+
+
+UNIMED_EMBED = 32
+
+
+def write_unimed(folder: Path, seed: int = 0, with_bert: bool = True) -> Path:
+    """``unimed-clip-vit-b16.pt`` in miniature: UniMed-CLIP's training checkpoint ({"state_dict"} of a DDP
+    model: ``module.visual.*``, ``module.text_encoder.transformer.*`` (BERT, no pooler),
+    ``module.text_encoder.proj.{0,2}.weight``, ``module.logit_scale``), with the tiny BERT's config and
+    tokenizer beside it (`with_bert`) or in `folder.parent / 'bert'`."""
+    folder.mkdir(parents=True, exist_ok=True)
+    bert = _tiny_bert(folder if with_bert else folder.parent / "bert", seed, pooler=False)
+    width, hidden = bert.config.hidden_size, (bert.config.hidden_size + UNIMED_EMBED) // 2
+    state = {f"visual.{k}": v for k, v in _tiny_vit(UNIMED_EMBED, seed).state_dict().items()}
+    state.update({f"text_encoder.transformer.{k}": v for k, v in bert.state_dict().items()})
+    state["text_encoder.transformer.embeddings.position_ids"] = torch.arange(512)[None]  # as older files hold it
+    state["text_encoder.proj.0.weight"] = torch.randn(hidden, width) * width ** -0.5
+    state["text_encoder.proj.2.weight"] = torch.randn(UNIMED_EMBED, hidden) * hidden ** -0.5
+    state["logit_scale"] = torch.tensor(4.1)
+    torch.save({"epoch": 1, "state_dict": {f"module.{k}": v for k, v in state.items()}},
+               folder / "unimed-clip-vit-b16.pt")
+    return folder

@@ -165,3 +165,64 @@ def test_a_folder_in_no_known_format_gets_one_message_listing_the_formats(tmp_pa
 def test_a_published_folder_refuses_a_separate_weights_file(hf_clip_dir, pubmedclip_dir):
     with pytest.raises(BackboneNotFoundError, match="its weights are its own files"):
         load_backbone(f"local-dir:{hf_clip_dir}", str(pubmedclip_dir / "PubMedCLIP_ViT32.pth"))
+
+
+def _unimed_reference(folder):
+    """UniMed-CLIP's forward written from the library modules: transformers' BertModel, CLS token of the last
+    hidden state, Linear-GELU-Linear; open_clip's VisionTransformer."""
+    from transformers import BertModel
+
+    state = torch.load(folder / "unimed-clip-vit-b16.pt", weights_only=True)["state_dict"]
+    state = {k.removeprefix("module."): v for k, v in state.items()}
+    from transformers import BertConfig
+
+    bert = BertModel(BertConfig.from_pretrained(folder), add_pooling_layer=False).eval()
+    bert.load_state_dict({k.removeprefix("text_encoder.transformer."): v for k, v in state.items()
+                          if k.startswith("text_encoder.transformer.") and not k.endswith("position_ids")})
+    vit = publisher_files._tiny_vit(publisher_files.UNIMED_EMBED, seed=123)
+    vit.load_state_dict({k.removeprefix("visual."): v for k, v in state.items() if k.startswith("visual.")})
+
+    def text(tokens):
+        mask = (tokens != bert.config.pad_token_id).long()
+        cls = bert(input_ids=tokens, attention_mask=mask).last_hidden_state[:, 0]
+        hidden = torch.nn.functional.gelu(cls @ state["text_encoder.proj.0.weight"].t())
+        return hidden @ state["text_encoder.proj.2.weight"].t()
+
+    return text, vit, state
+
+
+def test_a_unimed_checkpoint_gives_the_features_of_bert_and_open_clip_vit(tmp_path):
+    folder = publisher_files.write_unimed(tmp_path / "unimed")
+    backbone = load_backbone(f"local-dir:{folder}")
+    text, vit, state = _unimed_reference(folder)
+    encoder = PromptedTextEncoder(backbone.model, backbone.tokenizer)
+    assert encoder.is_hf and backbone.tokenizer.context_length == 256
+    tokens = backbone.tokenizer(TEXTS)
+    images = torch.randn(2, 3, 32, 32)
+    with torch.no_grad():
+        assert torch.allclose(encoder(tokens), text(tokens), atol=1e-5)
+        assert torch.allclose(backbone.model.encode_text(tokens), text(tokens), atol=1e-5)
+        assert torch.allclose(backbone.model.encode_image(images), vit(images), atol=1e-5)
+    assert torch.equal(backbone.model.logit_scale, state["logit_scale"])
+    # deep prompts reach every BERT layer
+    ctx = torch.randn(2, encoder.width)
+    deep = [torch.randn(2, encoder.width) for _ in range(encoder.num_layers - 1)]
+    with torch.no_grad():
+        ours = encoder(tokens, ctx, deep)
+        assert not torch.allclose(ours, encoder(tokens, ctx), atol=1e-5)
+        for layer in range(len(deep)):
+            changed = [torch.randn_like(v) if i == layer else v for i, v in enumerate(deep)]
+            assert not torch.allclose(encoder(tokens, ctx, changed), ours, atol=1e-5), f"layer {layer + 1}"
+
+
+def test_unimed_by_its_short_name_takes_biomedbert_from_the_cache(tmp_path, monkeypatch):
+    files = publisher_files.write_unimed(tmp_path / "files", with_bert=False)
+    publisher_files.fill_hub_cache(tmp_path / "hf", "UzairK/unimed-clip-vit-b16", files)
+    _use_cache(monkeypatch, tmp_path / "hf")
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    with pytest.raises(BackboneNotFoundError, match="microsoft/BiomedNLP-BiomedBERT-base-uncased-abstract"):
+        load_backbone("unimed")  # the text tower's config and tokenizer are not cached yet
+    publisher_files.fill_hub_cache(tmp_path / "hf", "microsoft/BiomedNLP-BiomedBERT-base-uncased-abstract",
+                                   tmp_path / "bert")
+    backbone = load_backbone("unimed")
+    assert backbone.model.encode_text(backbone.tokenizer(TEXTS)).shape == (2, publisher_files.UNIMED_EMBED)

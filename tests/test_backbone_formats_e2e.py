@@ -25,6 +25,9 @@ def world(tmp_path_factory):
     plip = publisher_files.write_hf_clip(root / "plip-files")
     publisher_files.fill_hub_cache(hf, "vinid/plip", plip)
     publisher_files.fill_hub_cache(hf, "sarahESL/PubMedCLIP", publisher_files.write_pubmedclip_pth(root / "pmc"))
+    unimed = publisher_files.write_unimed(root / "unimed" / "files", with_bert=False)
+    publisher_files.fill_hub_cache(hf, "UzairK/unimed-clip-vit-b16", unimed)
+    publisher_files.fill_hub_cache(hf, "microsoft/BiomedNLP-BiomedBERT-base-uncased-abstract", root / "unimed" / "bert")
     return root
 
 
@@ -36,7 +39,7 @@ def run(world, backbone, trainer="MedPromptCLIP", opts=(), ok=True):
     return out, log
 
 
-@pytest.mark.parametrize("backbone", ["plip", "pubmedclip"])
+@pytest.mark.parametrize("backbone", ["plip", "pubmedclip", "unimed"])
 def test_deep_text_prompts_train_and_evaluate(world, backbone):
     out, log = run(world, backbone, opts=["TRAINER.MEDPROMPTCLIP.DEPTH", "3"])
     assert f"Loading backbone {backbone!r}" in log and "* macro_f1:" in log

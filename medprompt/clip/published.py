@@ -28,6 +28,8 @@ class Published:
     repo_type: str = "model"
     #: where the names come from
     source: str = ""
+    #: files fetched beside them when the repository has them (never required from the cache)
+    optional: tuple[str, ...] = ()
 
     def describe(self) -> str:
         names = ", ".join(" or ".join(alts) for alts in self.files)
@@ -46,6 +48,10 @@ PUBLISHED: dict[str, Published] = {
     # HealthX-Lab/BiomedCoOp main.py @7ceb5a8, pubmedclip_files
     "pubmedclip": Published("sarahESL/PubMedCLIP", (("PubMedCLIP_ViT32.pth",),),
                             source="HealthX-Lab/BiomedCoOp main.py @7ceb5a8"),
+    # mbzuai-oryx/UniMed-CLIP app.py @6f09177: hf_hub_download("UzairK/unimed-clip-vit-b16", "unimed-clip-vit-b16.pt");
+    # the BiomedBERT text config and tokenizer come from the folder or their own repo (formats/bert_text.py)
+    "unimed": Published("UzairK/unimed-clip-vit-b16", (("unimed-clip-vit-b16.pt",),),
+                        source="mbzuai-oryx/UniMed-CLIP app.py @6f09177"),
 }
 
 
@@ -91,19 +97,27 @@ def _download(spec: Published) -> list[str]:
                 continue
         else:
             raise BackboneNotFoundError(f"The Hugging Face repo {spec.repo!r} has none of {alternatives}")
+    for name in spec.optional:
+        try:
+            hf_hub_download(spec.repo, name, repo_type=spec.repo_type)
+        except EntryNotFoundError:
+            pass
     return paths
 
 
 def local_folder(model_name: str, reachable: bool) -> str:
     """The folder of a published name's files: cached, downloaded when `reachable`, or a clear error."""
-    spec = entry(model_name)
+    return spec_folder(entry(model_name), model_name[len(PUBLISHED_PREFIX):], reachable)
+
+
+def spec_folder(spec: Published, short: str, reachable: bool) -> str:
+    """The snapshot folder of these files (cached or downloaded), or an error saying what was looked for."""
     paths = _cached(spec)
     if paths is None and reachable:
         paths = _download(spec)
     if paths is None:
         from huggingface_hub import constants
 
-        short = model_name[len(PUBLISHED_PREFIX):]
         raise BackboneNotFoundError(
             f"Backbone {short!r} needs {spec.describe()}: they are not all in the local cache "
             f"({constants.HF_HUB_CACHE}) and the hub cannot be reached. Download them on a connected machine and "

@@ -36,13 +36,14 @@ def _open_clip_folder(folder: str) -> bool:
 
 def formats() -> list[FolderFormat]:
     """Every folder format, in the order they are tried."""
-    from medprompt.clip.formats import hf_clip, openai_pth
+    from medprompt.clip.formats import hf_clip, openai_pth, unimed
 
     return [
         FolderFormat("open_clip", "open_clip_config.json + open_clip_pytorch_model.bin or "
                      "open_clip_model.safetensors (BiomedCLIP, PMC-CLIP ViT-L/14, QuiltNet ...)", _open_clip_folder, None),
         hf_clip.FORMAT,
         openai_pth.FORMAT,
+        unimed.FORMAT,
     ]
 
 

@@ -26,6 +26,25 @@ def _count(state: Mapping[str, Tensor], prefix: str) -> int:
     return len({k[len(prefix):].split(".")[0] for k in state if k.startswith(prefix)})
 
 
+def vision_cfg_from_state(state: Mapping[str, Tensor], prefix: str = "visual.", heads: int | None = None) -> dict:
+    """open_clip vision_cfg of an OpenAI-layout image tower (ViT or ModifiedResNet) read off its shapes."""
+    if prefix + "proj" in state:  # ViT
+        width = state[prefix + "conv1.weight"].shape[0]
+        patch = state[prefix + "conv1.weight"].shape[-1]
+        grid = round((state[prefix + "positional_embedding"].shape[0] - 1) ** 0.5)
+        heads = heads or width // OPENAI_HEAD_WIDTH
+        mlp = state[prefix + "transformer.resblocks.0.mlp.c_fc.weight"].shape[0]
+        return {"layers": _count(state, prefix + "transformer.resblocks."), "width": width, "patch_size": patch,
+                "image_size": patch * grid, "head_width": width // heads, "mlp_ratio": mlp / width}
+    layers = [_count(state, f"{prefix}layer{i}.") for i in (1, 2, 3, 4)]  # ModifiedResNet
+    width = state[prefix + "layer1.0.conv1.weight"].shape[0]
+    grid = round((state[prefix + "attnpool.positional_embedding"].shape[0] - 1) ** 0.5)
+    cfg = {"layers": layers, "width": width, "image_size": grid * 32}
+    if heads:  # open_clip gives the attention pool width * 32 // head_width heads
+        cfg["head_width"] = width * 32 // heads
+    return cfg
+
+
 def build_openai_clip(state: Mapping[str, Tensor], source: str, quick_gelu: bool = True,
                       text_heads: int | None = None, vision_heads: int | None = None, load: bool = True) -> CLIP:
     """An open_clip `CLIP` shaped like `state` (OpenAI layout), with its tensors when `load`."""
@@ -41,20 +60,7 @@ def build_openai_clip(state: Mapping[str, Tensor], source: str, quick_gelu: bool
             mlp_ratio=state["transformer.resblocks.0.mlp.c_fc.weight"].shape[0] / text_width,
         )
         embed_dim = state["text_projection"].shape[1]
-        if "visual.proj" in state:  # ViT
-            width = state["visual.conv1.weight"].shape[0]
-            patch = state["visual.conv1.weight"].shape[-1]
-            grid = round((state["visual.positional_embedding"].shape[0] - 1) ** 0.5)
-            heads = vision_heads or width // OPENAI_HEAD_WIDTH
-            mlp = state["visual.transformer.resblocks.0.mlp.c_fc.weight"].shape[0]
-            vision_cfg = CLIPVisionCfg(layers=_count(state, "visual.transformer.resblocks."), width=width,
-                                       patch_size=patch, image_size=patch * grid, head_width=width // heads,
-                                       mlp_ratio=mlp / width)
-        else:  # ModifiedResNet
-            layers = tuple(_count(state, f"visual.layer{i}.") for i in (1, 2, 3, 4))
-            width = state["visual.layer1.0.conv1.weight"].shape[0]
-            grid = round((state["visual.attnpool.positional_embedding"].shape[0] - 1) ** 0.5)
-            vision_cfg = CLIPVisionCfg(layers=layers, width=width, image_size=grid * 32)
+        vision_cfg = CLIPVisionCfg(**vision_cfg_from_state(state, heads=vision_heads))
     except KeyError as err:
         raise BackboneNotFoundError(f"{source} is not an OpenAI-layout CLIP state dict: it has no {err}") from err
     model = CLIP(embed_dim, vision_cfg=vision_cfg, text_cfg=text_cfg, quick_gelu=quick_gelu)
