@@ -130,3 +130,32 @@ def write_unimed(folder: Path, seed: int = 0, with_bert: bool = True) -> Path:
     torch.save({"epoch": 1, "state_dict": {f"module.{k}": v for k, v in state.items()}},
                folder / "unimed-clip-vit-b16.pt")
     return folder
+
+
+PMC_EMBED = 32
+
+
+def write_pmc_clip_rn50(folder: Path, seed: int = 0, with_bert: bool = True) -> Path:
+    """PMC-CLIP's three files in miniature (BiomedCoOp main.py): ``image_encoder(resnet50).pth`` (CLIP's
+    ModifiedResNet state dict, 8 attention-pool heads), ``text_encoder.pth`` (BertModel with its pooler) and
+    ``text_projection_layer.pth`` (one tensor); the tiny BERT's config and tokenizer beside them
+    (`with_bert`) or in `folder.parent / 'bert'`."""
+    from open_clip.modified_resnet import ModifiedResNet
+
+    folder.mkdir(parents=True, exist_ok=True)
+    bert = _tiny_bert(folder if with_bert else folder.parent / "bert", seed, pooler=True)
+    torch.manual_seed(seed)
+    resnet = ModifiedResNet(layers=[1, 1, 1, 1], output_dim=PMC_EMBED, heads=8, image_size=32, width=16)
+    state = resnet.state_dict()
+    with torch.no_grad():  # batch-norm statistics other than their initial 0 and 1
+        for key, value in state.items():
+            if key.endswith("running_mean"):
+                value.normal_(0, 0.1)
+            elif key.endswith("running_var"):
+                value.uniform_(0.5, 1.5)
+    torch.save(state, folder / "image_encoder(resnet50).pth")
+    text = {**bert.state_dict(), "embeddings.position_ids": torch.arange(512)[None]}  # as older files hold it
+    torch.save(text, folder / "text_encoder.pth")
+    width = bert.config.hidden_size
+    torch.save(torch.randn(width, PMC_EMBED) * width ** -0.5, folder / "text_projection_layer.pth")
+    return folder

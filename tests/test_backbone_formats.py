@@ -226,3 +226,54 @@ def test_unimed_by_its_short_name_takes_biomedbert_from_the_cache(tmp_path, monk
                                    tmp_path / "bert")
     backbone = load_backbone("unimed")
     assert backbone.model.encode_text(backbone.tokenizer(TEXTS)).shape == (2, publisher_files.UNIMED_EMBED)
+
+
+def test_pmc_clip_rn50_files_give_the_features_of_bert_pooler_and_the_resnet(tmp_path):
+    """PMC-CLIP as BiomedCoOp computes it: BertModel's pooler_output @ P; CLIP's ModifiedResNet (open_clip's)."""
+    from open_clip.modified_resnet import ModifiedResNet
+    from transformers import BertConfig, BertModel
+
+    folder = publisher_files.write_pmc_clip_rn50(tmp_path / "pmc")
+    backbone = load_backbone(f"local-dir:{folder}")
+    bert = BertModel(BertConfig.from_pretrained(folder)).eval()
+    bert.load_state_dict({k: v for k, v in torch.load(folder / "text_encoder.pth").items()
+                          if not k.endswith("position_ids")})
+    projection = torch.load(folder / "text_projection_layer.pth")
+    resnet = ModifiedResNet(layers=[1, 1, 1, 1], output_dim=publisher_files.PMC_EMBED, heads=8, image_size=32,
+                            width=16).eval()
+    resnet.load_state_dict(torch.load(folder / "image_encoder(resnet50).pth"))
+    encoder = PromptedTextEncoder(backbone.model, backbone.tokenizer)
+    assert encoder.is_hf and backbone.tokenizer.context_length == 77
+    tokens = backbone.tokenizer(TEXTS)
+    mask = (tokens != 0).long()
+    images = torch.randn(2, 3, 32, 32)
+    with torch.no_grad():
+        reference = bert(input_ids=tokens, attention_mask=mask).pooler_output @ projection
+        assert torch.allclose(encoder(tokens), reference, atol=1e-5)
+        assert torch.allclose(backbone.model.encode_image(images), resnet(images), atol=1e-5)
+        ctx = torch.randn(2, encoder.width)
+        deep = [torch.randn(2, encoder.width) for _ in range(encoder.num_layers - 1)]
+        ours = encoder(tokens, ctx, deep)
+        for layer in range(len(deep)):
+            changed = [torch.randn_like(v) if i == layer else v for i, v in enumerate(deep)]
+            assert not torch.allclose(encoder(tokens, ctx, changed), ours, atol=1e-5), f"layer {layer + 1}"
+    assert float(backbone.model.logit_scale) == pytest.approx(4.4292)
+
+
+def test_pmc_clip_rn50_by_its_short_name_from_the_dataset_repo_cache(tmp_path, monkeypatch):
+    files = publisher_files.write_pmc_clip_rn50(tmp_path / "files", with_bert=False)
+    publisher_files.fill_hub_cache(tmp_path / "hf", "axiong/pmc_oa", files, repo_type="dataset")
+    publisher_files.fill_hub_cache(tmp_path / "hf", "microsoft/BiomedNLP-BiomedBERT-base-uncased-abstract",
+                                   tmp_path / "bert")
+    _use_cache(monkeypatch, tmp_path / "hf")
+    backbone = load_backbone("pmc-clip-rn50")
+    assert backbone.model.encode_image(torch.randn(1, 3, 32, 32)).shape == (1, publisher_files.PMC_EMBED)
+
+
+def test_vision_prompts_on_a_cnn_image_tower_are_refused_with_one_message(tmp_path):
+    from medprompt.errors import UserError
+    from medprompt.vision_encoder import PromptedVisionEncoder
+
+    backbone = load_backbone(f"local-dir:{publisher_files.write_pmc_clip_rn50(tmp_path / 'pmc')}")
+    with pytest.raises(UserError, match="ModifiedResNet"):
+        PromptedVisionEncoder(backbone.model)

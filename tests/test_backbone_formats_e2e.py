@@ -21,6 +21,7 @@ SHORT = ["OPTIM.MAX_EPOCH", "1", "OPTIM.WARMUP_EPOCH", "0", "DATALOADER.TRAIN_X.
 def world(tmp_path_factory):
     root = tmp_path_factory.mktemp("formats-e2e")
     tiny_data.write_tiny_dataset(root / "data", DATASET, per_class=2, with_train_images=False)
+    tiny_data.write_tiny_dataset(root / "images", DATASET, per_class=2)
     hf = root / "hf"
     plip = publisher_files.write_hf_clip(root / "plip-files")
     publisher_files.fill_hub_cache(hf, "vinid/plip", plip)
@@ -28,19 +29,27 @@ def world(tmp_path_factory):
     unimed = publisher_files.write_unimed(root / "unimed" / "files", with_bert=False)
     publisher_files.fill_hub_cache(hf, "UzairK/unimed-clip-vit-b16", unimed)
     publisher_files.fill_hub_cache(hf, "microsoft/BiomedNLP-BiomedBERT-base-uncased-abstract", root / "unimed" / "bert")
+    pmc = publisher_files.write_pmc_clip_rn50(root / "pmc-rn50", with_bert=True)
+    publisher_files.fill_hub_cache(hf, "axiong/pmc_oa", pmc, repo_type="dataset")
     return root
 
 
-def run(world, backbone, trainer="MedPromptCLIP", opts=(), ok=True):
+def run(world, backbone, trainer="MedPromptCLIP", opts=(), ok=True, data="data"):
     out = world / f"{trainer}-{backbone}"
-    log = train(["--root", world / "data", "--seed", 1, "--trainer", trainer, "--backbone", backbone,
+    log = train(["--root", world / data, "--seed", 1, "--trainer", trainer, "--backbone", backbone,
                  "--dataset-config-file", f"configs/datasets/{DATASET}.yaml", "--output-dir", out],
                 [*SHORT, *opts], {"HF_HOME": str(world / "hf")}, ok=ok)
     return out, log
 
 
-@pytest.mark.parametrize("backbone", ["plip", "pubmedclip", "unimed"])
+@pytest.mark.parametrize("backbone", ["plip", "pubmedclip", "unimed", "pmc-clip-rn50"])
 def test_deep_text_prompts_train_and_evaluate(world, backbone):
     out, log = run(world, backbone, opts=["TRAINER.MEDPROMPTCLIP.DEPTH", "3"])
     assert f"Loading backbone {backbone!r}" in log and "* macro_f1:" in log
     assert 0 <= metrics(out)["accuracy"] <= 100
+
+
+def test_maple_refuses_a_cnn_image_tower_at_start(world):
+    out, log = run(world, "pmc-clip-rn50", trainer="MaPLe", ok=False, data="images")
+    assert "Vision prompts need a ViT image tower" in log and "ModifiedResNet" in log
+    assert "Traceback" not in log  # one message, no stack

@@ -52,6 +52,10 @@ PUBLISHED: dict[str, Published] = {
     # the BiomedBERT text config and tokenizer come from the folder or their own repo (formats/bert_text.py)
     "unimed": Published("UzairK/unimed-clip-vit-b16", (("unimed-clip-vit-b16.pt",),),
                         source="mbzuai-oryx/UniMed-CLIP app.py @6f09177"),
+    # HealthX-Lab/BiomedCoOp main.py @7ceb5a8, pmcclip_files (a dataset repo); BiomedBERT as for unimed
+    "pmc-clip-rn50": Published("axiong/pmc_oa", (("image_encoder(resnet50).pth",), ("text_encoder.pth",),
+                                                 ("text_projection_layer.pth",)), repo_type="dataset",
+                               source="HealthX-Lab/BiomedCoOp main.py @7ceb5a8"),
 }
 
 
