@@ -81,7 +81,7 @@ class Backbone:
 
 def resolve(name: str, weights: str = "") -> tuple[str, str]:
     """Expand an alias; an explicit `weights` wins over the alias's default tag."""
-    if name.lower() in published.PUBLISHED:
+    if name.lower() in published.SHORT_NAMES:
         return published.PUBLISHED_PREFIX + name.lower(), weights
     model_name, default_weights = ALIASES.get(name.lower(), (name, ""))
     return model_name, weights or default_weights
@@ -351,7 +351,8 @@ def load_backbone(name: str, weights: str = "", device: str | torch.device = "cp
     except RuntimeError as err:
         if "not found in built-ins" in str(err):
             raise BackboneNotFoundError(
-                f"Unknown backbone {name!r}: not an alias ({sorted(ALIASES)}), not an open_clip model name, "
+                f"Unknown backbone {name!r}: not an alias ({sorted(ALIASES)}) or a published short name "
+                f"({published.SHORT_NAMES}), not an open_clip model name, "
                 "and no 'hf-hub:' or 'local-dir:' prefix."
             ) from err
         if "Required pretrained weights" in str(err):

@@ -159,3 +159,86 @@ def write_pmc_clip_rn50(folder: Path, seed: int = 0, with_bert: bool = True) -> 
     width = bert.config.hidden_size
     torch.save(torch.randn(width, PMC_EMBED) * width ** -0.5, folder / "text_projection_layer.pth")
     return folder
+
+
+TWO_TOWER_EMBED = 16
+
+
+def _perturbed(state: dict, seed: int) -> dict:
+    """Non-trivial norms, biases and batch-norm statistics, so a mix-up of keys shows in the features."""
+    generator = torch.Generator().manual_seed(seed)
+    out = {}
+    for key, value in state.items():
+        if value.is_floating_point() and ("norm" in key or key.endswith(("bias", "running_mean"))):
+            value = value + torch.randn(value.shape, generator=generator) * 0.1
+        elif key.endswith("running_var"):
+            value = value * (0.5 + torch.rand(value.shape, generator=generator))
+        out[key] = value
+    return out
+
+
+def tiny_swin(seed: int = 0):
+    """transformers' SwinModel at 224 px (MedCLIP's input) with 8-wide patches embeddings and 1 block a stage."""
+    from transformers import SwinConfig, SwinModel
+
+    torch.manual_seed(seed)
+    config = SwinConfig(image_size=224, patch_size=4, embed_dim=8, depths=[1, 1, 1, 1], num_heads=[1, 1, 2, 2],
+                        window_size=7)
+    return SwinModel(config).eval()
+
+
+def tiny_resnet():
+    """torchvision's ResNet-50 shape with one bottleneck a stage, classifier removed (FLAIR's fc = Identity)."""
+    from torchvision.models.resnet import Bottleneck, ResNet
+
+    net = ResNet(Bottleneck, [1, 1, 1, 1])
+    net.fc = torch.nn.Identity()
+    return net.eval()
+
+
+def _two_tower_state(folder: Path, seed: int, with_bert: bool, vision_prefix: str, vision: dict, vision_proj: str,
+                     text_proj: str, vision_width: int) -> dict:
+    bert = _tiny_bert(folder if with_bert else folder.parent / "bert", seed, pooler=True)
+    generator = torch.Generator().manual_seed(seed)
+    state = {f"{vision_prefix}{k}": v for k, v in _perturbed(vision, seed).items()}
+    state[vision_proj] = torch.randn(TWO_TOWER_EMBED, vision_width, generator=generator) * vision_width ** -0.5
+    width = bert.config.hidden_size
+    state.update({f"text_model.model.{k}": v for k, v in _perturbed(bert.state_dict(), seed).items()})
+    state["text_model.model.embeddings.position_ids"] = torch.arange(512)[None]  # as older files hold it
+    state[text_proj] = torch.randn(TWO_TOWER_EMBED, width, generator=generator) * width ** -0.5
+    state["logit_scale"] = torch.tensor(3.9)
+    return state
+
+
+def write_medclip(folder: Path, seed: int = 0, with_bert: bool = True) -> Path:
+    """MedCLIP-ViT's ``pytorch_model.bin`` in miniature (MedCLIPModel.state_dict(): ``vision_model.model.*`` a
+    SwinModel under transformers 4's key names, ``vision_model.projection_head.weight``, ``text_model.model.*`` a BertModel with pooler,
+    ``text_model.projection_head.weight``, ``logit_scale``)."""
+    from transformers.core_model_loading import revert_weight_conversion
+
+    folder.mkdir(parents=True, exist_ok=True)
+    swin = tiny_swin(seed)
+    # the key names of transformers 4, which wrote MedCLIP's file, by transformers' own reverse renaming, with
+    # the relative_position_index buffers transformers 4 kept in state dicts
+    legacy = dict(revert_weight_conversion(swin, swin.state_dict()))
+    for name, buffer in swin.named_buffers():
+        if name.endswith("relative_position_index"):
+            legacy[name.replace("attention.relative_position_bias.", "attention.self.")] = buffer
+    state = _two_tower_state(folder, seed, with_bert, "vision_model.model.", legacy,
+                             "vision_model.projection_head.weight", "text_model.projection_head.weight",
+                             swin.num_features)
+    torch.save(state, folder / "pytorch_model.bin")
+    return folder
+
+
+def write_flair(folder: Path, seed: int = 0, with_bert: bool = True) -> Path:
+    """FLAIR's ``flair_resnet.pth`` in miniature (FLAIRModel.state_dict(): ``vision_model.model.*`` torchvision
+    ResNet without fc, ``vision_model.projection_head_vision.projection.weight``, ``text_model.model.*``,
+    ``text_model.projection_head_text.projection.weight``, ``logit_scale``)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    torch.manual_seed(seed)
+    state = _two_tower_state(folder, seed, with_bert, "vision_model.model.", tiny_resnet().state_dict(),
+                             "vision_model.projection_head_vision.projection.weight",
+                             "text_model.projection_head_text.projection.weight", 2048)
+    torch.save(state, folder / "flair_resnet.pth")
+    return folder

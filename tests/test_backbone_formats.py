@@ -277,3 +277,101 @@ def test_vision_prompts_on_a_cnn_image_tower_are_refused_with_one_message(tmp_pa
     backbone = load_backbone(f"local-dir:{publisher_files.write_pmc_clip_rn50(tmp_path / 'pmc')}")
     with pytest.raises(UserError, match="ModifiedResNet"):
         PromptedVisionEncoder(backbone.model)
+
+
+def _layer_mean_text_reference(state: dict, folder, texts, tokenizer, project):
+    """MedCLIP's and FLAIR's text forward on each text alone (no padding): transformers' BertModel, the mean
+    over positions of hidden states 1, 2 and last, then `project`."""
+    from transformers import BertConfig, BertModel
+
+    bert = BertModel(BertConfig.from_pretrained(folder)).eval()
+    bert.load_state_dict({k.removeprefix("text_model.model."): v for k, v in state.items()
+                          if k.startswith("text_model.model.") and not k.endswith("position_ids")})
+    rows = []
+    for text in texts:
+        ids = tokenizer([text])
+        ids = ids[:, : int((ids != 0).sum())]
+        hidden = bert(input_ids=ids, attention_mask=torch.ones_like(ids), output_hidden_states=True).hidden_states
+        rows.append(project(torch.stack([hidden[1], hidden[2], hidden[-1]]).permute(1, 0, 2, 3).mean(2).mean(1)))
+    return torch.cat(rows)
+
+
+def _check_two_tower(backbone, state, folder, image_reference, project_text, images):
+    encoder = PromptedTextEncoder(backbone.model, backbone.tokenizer)
+    assert encoder.is_hf and backbone.tokenizer.context_length == 77
+    tokens = backbone.tokenizer(TEXTS)
+    with torch.no_grad():
+        reference = _layer_mean_text_reference(state, folder, TEXTS, backbone.tokenizer, project_text)
+        assert torch.allclose(encoder(tokens), reference, atol=1e-5)  # each text as if alone, in one batch
+        assert torch.allclose(encoder(tokens, trim=False), reference, atol=1e-5)  # padding changes nothing
+        assert torch.allclose(backbone.model.encode_image(images), image_reference(images), atol=1e-5)
+        ctx = torch.randn(2, encoder.width)
+        deep = [torch.randn(2, encoder.width) for _ in range(encoder.num_layers - 1)]
+        ours = encoder(tokens, ctx, deep)
+        assert not torch.allclose(ours, encoder(tokens, ctx), atol=1e-6)
+        for layer in range(len(deep)):
+            changed = [torch.randn_like(v) if i == layer else v for i, v in enumerate(deep)]
+            assert not torch.allclose(encoder(tokens, ctx, changed), ours, atol=1e-6), f"layer {layer + 1}"
+    assert torch.equal(backbone.model.logit_scale.data, state["logit_scale"])
+
+
+def test_medclip_weights_give_the_features_of_swin_and_bert(tmp_path):
+    folder = publisher_files.write_medclip(tmp_path / "medclip")
+    backbone = load_backbone(f"local-dir:{folder}")
+    state = torch.load(folder / "pytorch_model.bin", weights_only=True)
+    swin = publisher_files.tiny_swin(seed=5)
+    # loaded the way transformers 5 loads a transformers 4 Swin checkpoint: its own renaming
+    from transformers import SwinModel
+
+    swin.save_pretrained(tmp_path / "swin-ref")
+    from safetensors.torch import save_file
+
+    save_file({k.removeprefix("vision_model.model."): v.contiguous() for k, v in state.items()
+               if k.startswith("vision_model.model.") and not k.endswith("relative_position_index")},
+              str(tmp_path / "swin-ref" / "model.safetensors"))
+    swin = SwinModel.from_pretrained(tmp_path / "swin-ref").eval()
+    vision_proj, text_proj = state["vision_model.projection_head.weight"], state["text_model.projection_head.weight"]
+    _check_two_tower(backbone, state, folder, lambda x: swin(pixel_values=x).pooler_output @ vision_proj.t(),
+                     lambda x: x @ text_proj.t(), torch.randn(2, 3, 224, 224))
+    assert backbone.model.visual.image_size == (224, 224)
+
+
+def test_flair_weights_give_the_features_of_the_resnet_and_bert(tmp_path):
+    import torch.nn.functional as F
+
+    folder = publisher_files.write_flair(tmp_path / "flair")
+    backbone = load_backbone(f"local-dir:{folder}")
+    state = torch.load(folder / "flair_resnet.pth", weights_only=True)
+    resnet = publisher_files.tiny_resnet()
+    resnet.load_state_dict({k.removeprefix("vision_model.model."): v for k, v in state.items()
+                            if k.startswith("vision_model.model.")})
+    vision_proj = state["vision_model.projection_head_vision.projection.weight"]
+    text_proj = state["text_model.projection_head_text.projection.weight"]
+
+    def flair_projection(weight):  # ProjectionLayer(projection=True, norm=True)
+        return lambda x: F.normalize(F.normalize(x, dim=-1) @ weight.t(), dim=-1)
+
+    _check_two_tower(backbone, state, folder, lambda x: flair_projection(vision_proj)(resnet(x)),
+                     flair_projection(text_proj), torch.randn(2, 3, 64, 64))
+    assert backbone.model.visual.image_size == (512, 512)
+
+
+@pytest.mark.parametrize("short,writer,file", [("medclip", publisher_files.write_medclip, "pytorch_model.bin"),
+                                               ("flair", publisher_files.write_flair, "flair_resnet.pth")])
+def test_medclip_and_flair_by_short_name_from_the_download_folder(short, writer, file, tmp_path, monkeypatch):
+    import shutil
+
+    monkeypatch.setenv("MEDPROMPT_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    _use_cache(monkeypatch, tmp_path / "hf")
+    with pytest.raises(BackboneNotFoundError) as err:
+        load_backbone(short)
+    message = str(err.value)
+    assert "https://" in message and str(tmp_path / "cache" / "backbones" / short) in message and file in message
+    files = writer(tmp_path / "files", with_bert=False)
+    shutil.copytree(files, tmp_path / "cache" / "backbones" / short)
+    with pytest.raises(BackboneNotFoundError, match="emilyalsentzer/Bio_ClinicalBERT"):
+        load_backbone(short)  # the text tower's config and tokenizer are not cached yet
+    publisher_files.fill_hub_cache(tmp_path / "hf", "emilyalsentzer/Bio_ClinicalBERT", tmp_path / "bert")
+    backbone = load_backbone(short)
+    assert backbone.model.encode_text(backbone.tokenizer(TEXTS)).shape == (2, publisher_files.TWO_TOWER_EMBED)

@@ -31,6 +31,9 @@ def world(tmp_path_factory):
     publisher_files.fill_hub_cache(hf, "microsoft/BiomedNLP-BiomedBERT-base-uncased-abstract", root / "unimed" / "bert")
     pmc = publisher_files.write_pmc_clip_rn50(root / "pmc-rn50", with_bert=True)
     publisher_files.fill_hub_cache(hf, "axiong/pmc_oa", pmc, repo_type="dataset")
+    publisher_files.write_medclip(root / "cache" / "backbones" / "medclip", with_bert=False)
+    publisher_files.write_flair(root / "cache" / "backbones" / "flair", with_bert=False)
+    publisher_files.fill_hub_cache(hf, "emilyalsentzer/Bio_ClinicalBERT", root / "cache" / "backbones" / "bert")
     return root
 
 
@@ -38,13 +41,15 @@ def run(world, backbone, trainer="MedPromptCLIP", opts=(), ok=True, data="data")
     out = world / f"{trainer}-{backbone}"
     log = train(["--root", world / data, "--seed", 1, "--trainer", trainer, "--backbone", backbone,
                  "--dataset-config-file", f"configs/datasets/{DATASET}.yaml", "--output-dir", out],
-                [*SHORT, *opts], {"HF_HOME": str(world / "hf")}, ok=ok)
+                [*SHORT, *opts], {"HF_HOME": str(world / "hf"), "MEDPROMPT_CACHE": str(world / "cache")}, ok=ok)
     return out, log
 
 
-@pytest.mark.parametrize("backbone", ["plip", "pubmedclip", "unimed", "pmc-clip-rn50"])
+@pytest.mark.parametrize("backbone", ["plip", "pubmedclip", "unimed", "pmc-clip-rn50", "medclip", "flair"])
 def test_deep_text_prompts_train_and_evaluate(world, backbone):
-    out, log = run(world, backbone, opts=["TRAINER.MEDPROMPTCLIP.DEPTH", "3"])
+    # MedCLIP's Swin is built for 224 px input
+    size = ["INPUT.SIZE", "(224,224)"] if backbone == "medclip" else []
+    out, log = run(world, backbone, opts=["TRAINER.MEDPROMPTCLIP.DEPTH", "3", *size])
     assert f"Loading backbone {backbone!r}" in log and "* macro_f1:" in log
     assert 0 <= metrics(out)["accuracy"] <= 100
 

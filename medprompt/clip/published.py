@@ -59,12 +59,44 @@ PUBLISHED: dict[str, Published] = {
 }
 
 
+@dataclass(frozen=True)
+class Manual:
+    """Files published outside the Hugging Face hub (a zip on a storage bucket, a Google Drive file): the
+    user downloads them once into `folder(short)`; nothing is fetched automatically."""
+
+    url: str
+    #: what the folder must hold once the download is unpacked
+    files: str
+    source: str = ""
+
+
+MANUAL: dict[str, Manual] = {
+    # RyanWangZf/MedCLIP medclip/medclip_vit_weight.txt @9c3396f (MedCLIP-ViT; unzip: pytorch_model.bin)
+    "medclip": Manual("https://storage.googleapis.com/pytrial/medclip-vit-pretrained.zip",
+                      "pytorch_model.bin (unzipped from medclip-vit-pretrained.zip)",
+                      source="RyanWangZf/MedCLIP medclip/medclip_vit_weight.txt @9c3396f"),
+    # jusiro/FLAIR flair/modeling/constants.py @d6652d5: Google Drive file id URL_ID_FLAIR_RESNET_V1 (weights.zip)
+    "flair": Manual("https://drive.google.com/file/d/1l24_2IzwQdnaa034I0zcyDLs_zMujsbR",
+                    "flair_resnet.pth (unzipped from the weights.zip behind that link)",
+                    source="jusiro/FLAIR flair/modeling/constants.py @d6652d5"),
+}
+
+SHORT_NAMES = sorted([*PUBLISHED, *MANUAL])
+
+
 def is_published(model_name: str) -> bool:
     return model_name.startswith(PUBLISHED_PREFIX)
 
 
 def entry(model_name: str) -> Published:
     return PUBLISHED[model_name[len(PUBLISHED_PREFIX):]]
+
+
+def manual_folder(short: str) -> str:
+    """Where a manually downloaded backbone is looked for: <MEDPROMPT_CACHE or ~/.cache/medprompt>/backbones/<short>."""
+    from medprompt.feature_cache import cache_root
+
+    return str(cache_root("") / "backbones" / short)
 
 
 def _cached(spec: Published) -> list[str] | None:
@@ -83,6 +115,10 @@ def _cached(spec: Published) -> list[str] | None:
 
 def cached_folder(model_name: str) -> str | None:
     """The snapshot folder holding every file of a published name, or None when they are not all cached."""
+    short = model_name[len(PUBLISHED_PREFIX):]
+    if short in MANUAL:
+        folder = manual_folder(short)
+        return folder if os.path.isdir(folder) and os.listdir(folder) else None
     paths = _cached(entry(model_name))
     return os.path.dirname(paths[0]) if paths else None
 
@@ -111,7 +147,17 @@ def _download(spec: Published) -> list[str]:
 
 def local_folder(model_name: str, reachable: bool) -> str:
     """The folder of a published name's files: cached, downloaded when `reachable`, or a clear error."""
-    return spec_folder(entry(model_name), model_name[len(PUBLISHED_PREFIX):], reachable)
+    short = model_name[len(PUBLISHED_PREFIX):]
+    if short in MANUAL:
+        folder, spec = manual_folder(short), MANUAL[short]
+        if cached_folder(model_name) is None:
+            raise BackboneNotFoundError(
+                f"Backbone {short!r} is published at {spec.url} ({spec.source}) and is not downloaded "
+                f"automatically: download it, and put {spec.files} in {folder} (the folder follows $MEDPROMPT_CACHE), "
+                "or set MODEL.BACKBONE.NAME to 'local-dir:/path/to/folder' holding it."
+            )
+        return folder
+    return spec_folder(entry(model_name), short, reachable)
 
 
 def spec_folder(spec: Published, short: str, reachable: bool) -> str:

@@ -36,7 +36,7 @@ def _open_clip_folder(folder: str) -> bool:
 
 def formats() -> list[FolderFormat]:
     """Every folder format, in the order they are tried."""
-    from medprompt.clip.formats import hf_clip, openai_pth, pmc_rn50, unimed
+    from medprompt.clip.formats import flair, hf_clip, medclip, openai_pth, pmc_rn50, unimed
 
     return [
         FolderFormat("open_clip", "open_clip_config.json + open_clip_pytorch_model.bin or "
@@ -45,6 +45,8 @@ def formats() -> list[FolderFormat]:
         openai_pth.FORMAT,
         unimed.FORMAT,
         pmc_rn50.FORMAT,
+        medclip.FORMAT,
+        flair.FORMAT,
     ]
 
 
