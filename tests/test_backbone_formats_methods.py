@@ -64,3 +64,26 @@ def test_maple_refuses_image_towers_without_a_token_sequence(folders, backbone, 
 
 def test_maple_trains_on_a_transformers_clip_folder(folders, tmp_path):
     _run(folders, "hf-clip", "MaPLe", tmp_path, "TRAINER.MAPLE.DEPTH", "2")
+
+
+def test_the_gpu_benchmark_times_publisher_backbones_by_short_name(folders, tmp_path):
+    """benchmarks/gpu.py on the CPU: FLAIR by its short name from the download folder; --published lists
+    the others, whose files are not here, as not found."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    from e2e import REPO
+
+    shutil.copytree(folders["flair"], tmp_path / "cache" / "backbones" / "flair")
+    publisher_files.fill_hub_cache(tmp_path / "hf", "emilyalsentzer/Bio_ClinicalBERT", folders["flair"])
+    out = tmp_path / "gpu.md"
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_HOME": str(tmp_path / "hf"), "MEDPROMPT_CACHE": str(tmp_path / "cache")}
+    proc = subprocess.run([sys.executable, "benchmarks/gpu.py", "--device", "cpu", "--skip-precisions", "--backbones",
+                           "flair", "--published", "--steps", "1", "--images", "2", "--batch", "2", "--out", str(out)],
+                          cwd=REPO, capture_output=True, text=True, timeout=600, env=env)
+    assert proc.returncode == 0, proc.stdout + proc.stderr[-3000:]
+    rows = {line.split("|")[1].strip(): line for line in out.read_text().splitlines() if line.startswith("| ")}
+    assert float(rows["flair"].split("|")[3]) > 0 and float(rows["flair"].split("|")[4]) > 0
+    assert "not found" in rows["plip"] and "not found" in rows["quiltnet"]
