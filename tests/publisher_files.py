@@ -97,11 +97,10 @@ def _tiny_vit(embed_dim: int, seed: int):
 
 
 def _tiny_bert(folder: Path, seed: int, pooler: bool):
-    from transformers import BertConfig, BertModel
+    import json
 
     import tiny_models
-
-    import json
+    from transformers import BertConfig, BertModel
 
     tiny_models._bert_folder(folder)
     config = json.loads((folder / "config.json").read_text())

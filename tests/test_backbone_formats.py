@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import time
 
+import publisher_files
 import pytest
+import tiny_models
 import torch
 
-import publisher_files
-import tiny_models
 from medprompt.backbones import BackboneNotFoundError, load_backbone
 from medprompt.text_encoder import PromptedTextEncoder
 

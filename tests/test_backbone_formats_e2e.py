@@ -4,9 +4,8 @@ trains and evaluates; MaPLe refuses a CNN image tower at start with one message.
 
 from __future__ import annotations
 
-import pytest
-
 import publisher_files
+import pytest
 import tiny_data
 from e2e import metrics, needs_dassl, train
 
@@ -55,6 +54,6 @@ def test_deep_text_prompts_train_and_evaluate(world, backbone):
 
 
 def test_maple_refuses_a_cnn_image_tower_at_start(world):
-    out, log = run(world, "pmc-clip-rn50", trainer="MaPLe", ok=False, data="images")
+    _, log = run(world, "pmc-clip-rn50", trainer="MaPLe", ok=False, data="images")
     assert "Vision prompts need a ViT image tower" in log and "ModifiedResNet" in log
     assert "Traceback" not in log  # one message, no stack

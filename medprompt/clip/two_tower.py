@@ -13,7 +13,7 @@ text gets the feature the published code gives it when encoded alone, whatever i
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import torch
 import torch.nn.functional as F

@@ -9,8 +9,8 @@ that lists them all.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from torch import nn
 
@@ -36,7 +36,14 @@ def _open_clip_folder(folder: str) -> bool:
 
 def formats() -> list[FolderFormat]:
     """Every folder format, in the order they are tried."""
-    from medprompt.clip.formats import flair, hf_clip, medclip, openai_pth, pmc_rn50, unimed
+    from medprompt.clip.formats import (
+        flair,
+        hf_clip,
+        medclip,
+        openai_pth,
+        pmc_rn50,
+        unimed,
+    )
 
     return [
         FolderFormat("open_clip", "open_clip_config.json + open_clip_pytorch_model.bin or "

@@ -25,8 +25,18 @@ from torch import nn
 from medprompt.clip.formats import FolderFormat, Loaded
 from medprompt.clip.formats.bert_text import is_bert_buffer, text_folder
 from medprompt.clip.formats.image_transforms import flair_transform
-from medprompt.clip.formats.state_dicts import drop, load_strict, read_state_dict, rename
-from medprompt.clip.two_tower import CNNImageTower, NormalizedProjection, TwoTowerCLIP, bert_text_tower
+from medprompt.clip.formats.state_dicts import (
+    drop,
+    load_strict,
+    read_state_dict,
+    rename,
+)
+from medprompt.clip.two_tower import (
+    CNNImageTower,
+    NormalizedProjection,
+    TwoTowerCLIP,
+    bert_text_tower,
+)
 from medprompt.package_tower import BackboneNotFoundError
 
 WEIGHTS_FILE = "flair_resnet.pth"

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Mapping
+from collections.abc import Mapping
 
 import open_clip
 import torch
@@ -25,7 +25,13 @@ from open_clip.model import CLIP, CLIPTextCfg, CLIPVisionCfg
 from torch import Tensor
 
 from medprompt.clip.formats import FolderFormat, Loaded
-from medprompt.clip.formats.state_dicts import drop, first_file, is_position_ids, load_strict, read_state_dict
+from medprompt.clip.formats.state_dicts import (
+    drop,
+    first_file,
+    is_position_ids,
+    load_strict,
+    read_state_dict,
+)
 from medprompt.package_tower import BackboneNotFoundError
 
 CONFIG_FILE = "config.json"

@@ -26,7 +26,12 @@ from torch import nn
 from medprompt.clip.formats import FolderFormat, Loaded
 from medprompt.clip.formats.bert_text import is_bert_buffer, text_folder
 from medprompt.clip.formats.image_transforms import medclip_transform
-from medprompt.clip.formats.state_dicts import drop, load_strict, read_state_dict, rename
+from medprompt.clip.formats.state_dicts import (
+    drop,
+    load_strict,
+    read_state_dict,
+    rename,
+)
 from medprompt.clip.two_tower import SwinImageTower, TwoTowerCLIP, bert_text_tower
 from medprompt.package_tower import BackboneNotFoundError
 

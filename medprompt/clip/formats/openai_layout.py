@@ -9,7 +9,7 @@ given where a config states them (the shapes cannot tell them; OpenAI's models a
 
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 from open_clip.model import CLIP, CLIPTextCfg, CLIPVisionCfg
 from torch import Tensor

@@ -10,14 +10,13 @@ are those of ``clip.load``: 224 px, bicubic resize and centre crop, OpenAI's mea
 from __future__ import annotations
 
 import open_clip
+from open_clip.constants import OPENAI_DATASET_MEAN, OPENAI_DATASET_STD
 
 from medprompt.clip.formats import FolderFormat, Loaded
 from medprompt.clip.formats.openai_layout import build_openai_clip
 from medprompt.clip.formats.state_dicts import first_file, read_state_dict
 
 WEIGHTS_FILES = ("PubMedCLIP_ViT32.pth",)
-OPENAI_MEAN = (0.48145466, 0.4578275, 0.40821073)
-OPENAI_STD = (0.26862954, 0.26130258, 0.27577711)
 
 
 def detect(folder: str) -> bool:
@@ -27,8 +26,8 @@ def detect(folder: str) -> bool:
 def load(folder: str, random: bool) -> Loaded:
     path = first_file(folder, WEIGHTS_FILES)
     model = build_openai_clip(read_state_dict(path), path, quick_gelu=True, load=not random)
-    preprocess = open_clip.image_transform(model.visual.image_size, is_train=False, mean=OPENAI_MEAN,
-                                           std=OPENAI_STD, interpolation="bicubic")
+    preprocess = open_clip.image_transform(model.visual.image_size, is_train=False, mean=OPENAI_DATASET_MEAN,
+                                           std=OPENAI_DATASET_STD, interpolation="bicubic")
     tokenizer = open_clip.tokenizer.SimpleTokenizer(context_length=model.context_length)
     return model, tokenizer, preprocess
 

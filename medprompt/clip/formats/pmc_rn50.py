@@ -20,14 +20,17 @@ from __future__ import annotations
 
 import os
 
-import open_clip
 import torch
 
 from medprompt.clip.formats import FolderFormat, Loaded
-from medprompt.clip.formats.bert_text import is_bert_buffer, text_folder
+from medprompt.clip.formats.bert_text import (
+    build_bert_clip,
+    is_bert_buffer,
+    text_folder,
+)
 from medprompt.clip.formats.openai_layout import vision_cfg_from_state
-from medprompt.clip.formats.state_dicts import drop, load_strict, read_state_dict
-from medprompt.package_tower import BackboneNotFoundError, create_package_tower_model
+from medprompt.clip.formats.state_dicts import drop, read_state_dict
+from medprompt.package_tower import BackboneNotFoundError
 
 IMAGE_FILE = "image_encoder(resnet50).pth"
 TEXT_FILE = "text_encoder.pth"
@@ -37,8 +40,6 @@ TEXT_REPO = "microsoft/BiomedNLP-BiomedBERT-base-uncased-abstract"
 ATTENTION_HEADS = 8  # ModifiedResNet(..., heads=8) in BiomedCoOp main.py
 LOGIT_SCALE = 4.4292  # PMCCLIP.logit_scale in BiomedCoOp main.py, used as exp(4.4292)
 CONTEXT_LENGTH = 77  # tokenizer(..., padding='max_length', max_length=77)
-OPENAI_MEAN = (0.48145466, 0.4578275, 0.40821073)
-OPENAI_STD = (0.26862954, 0.26130258, 0.27577711)
 
 
 def detect(folder: str) -> bool:
@@ -71,17 +72,10 @@ def load(folder: str, random: bool) -> Loaded:
         "text_cfg": {"hf_model_name": bert, "hf_tokenizer_name": bert, "hf_proj_type": "linear",
                      "hf_pooler_type": "cls_pooler", "context_length": CONTEXT_LENGTH},
     }
-    model = create_package_tower_model(model_cfg, pretrained_text=False)
-    if not random:
-        load_strict(model, state, f"{folder} ({', '.join(FILES)})")
-    else:
-        with torch.no_grad():
-            model.logit_scale.fill_(LOGIT_SCALE)
-    tokenizer = open_clip.tokenizer.HFTokenizer(bert, context_length=CONTEXT_LENGTH)
-    preprocess = open_clip.image_transform(model.visual.image_size, is_train=False, mean=OPENAI_MEAN,
-                                           std=OPENAI_STD, interpolation="bicubic")
+    model, tokenizer, preprocess = build_bert_clip(model_cfg, state, f"{folder} ({', '.join(FILES)})", random)
+    with torch.no_grad():  # BiomedCoOp's fixed scale, random weights or not
+        model.logit_scale.fill_(LOGIT_SCALE)
     return model, tokenizer, preprocess
-
 
 FORMAT = FolderFormat("PMC-CLIP RN50 (three files)", "image_encoder(resnet50).pth + text_encoder.pth + "
                       "text_projection_layer.pth (as BiomedCoOp downloads them from axiong/pmc_oa), BiomedBERT's "

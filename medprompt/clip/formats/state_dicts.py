@@ -8,7 +8,7 @@ naming the file, never a silently random weight.
 from __future__ import annotations
 
 import os
-from typing import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 import torch
 from torch import Tensor, nn

@@ -16,13 +16,15 @@ ViT-L/14 variant 336), bicubic resize and centre crop, OpenAI mean/std (app.py, 
 
 from __future__ import annotations
 
-import open_clip
-
 from medprompt.clip.formats import FolderFormat, Loaded
-from medprompt.clip.formats.bert_text import is_bert_buffer, text_folder
+from medprompt.clip.formats.bert_text import (
+    build_bert_clip,
+    is_bert_buffer,
+    text_folder,
+)
 from medprompt.clip.formats.openai_layout import vision_cfg_from_state
-from medprompt.clip.formats.state_dicts import drop, first_file, load_strict, read_state_dict, rename
-from medprompt.package_tower import BackboneNotFoundError, create_package_tower_model
+from medprompt.clip.formats.state_dicts import drop, first_file, read_state_dict, rename
+from medprompt.package_tower import BackboneNotFoundError
 
 WEIGHTS_FILES = ("unimed-clip-vit-b16.pt", "unimed_clip_vit_b16.pt", "unimed_clip_vit_l14_base_text_encoder.pt",
                  "unimed_clip_vit_l14_large_text_encoder.pt")
@@ -30,8 +32,6 @@ WEIGHTS_FILES = ("unimed-clip-vit-b16.pt", "unimed_clip_vit_b16.pt", "unimed_cli
 TEXT_REPOS = {768: "microsoft/BiomedNLP-BiomedBERT-base-uncased-abstract",
               1024: "microsoft/BiomedNLP-BiomedBERT-large-uncased-abstract"}
 CONTEXT_LENGTH = 256
-OPENAI_MEAN = (0.48145466, 0.4578275, 0.40821073)
-OPENAI_STD = (0.26862954, 0.26130258, 0.27577711)
 WORDS = "text.transformer.embeddings.word_embeddings.weight"
 
 
@@ -54,14 +54,7 @@ def load(folder: str, random: bool) -> Loaded:
         "text_cfg": {"hf_model_name": bert, "hf_tokenizer_name": bert, "hf_proj_type": "mlp",
                      "hf_pooler_type": "cls_last_hidden_state_pooler", "context_length": CONTEXT_LENGTH},
     }
-    model = create_package_tower_model(model_cfg, pretrained_text=False)
-    if not random:
-        load_strict(model, state, path)
-    tokenizer = open_clip.tokenizer.HFTokenizer(bert, context_length=CONTEXT_LENGTH)
-    preprocess = open_clip.image_transform(model.visual.image_size, is_train=False, mean=OPENAI_MEAN,
-                                           std=OPENAI_STD, interpolation="bicubic")
-    return model, tokenizer, preprocess
-
+    return build_bert_clip(model_cfg, state, path, random)
 
 FORMAT = FolderFormat("UniMed-CLIP checkpoint", "unimed-clip-vit-b16.pt (or unimed_clip_vit_b16.pt, "
                       "unimed_clip_vit_l14_{base,large}_text_encoder.pt), BiomedBERT's config.json and tokenizer "
