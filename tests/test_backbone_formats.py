@@ -375,3 +375,21 @@ def test_medclip_and_flair_by_short_name_from_the_download_folder(short, writer,
     publisher_files.fill_hub_cache(tmp_path / "hf", "emilyalsentzer/Bio_ClinicalBERT", tmp_path / "bert")
     backbone = load_backbone(short)
     assert backbone.model.encode_text(backbone.tokenizer(TEXTS)).shape == (2, publisher_files.TWO_TOWER_EMBED)
+
+
+def test_the_medclip_and_flair_test_transforms_pad_as_their_publishers_do():
+    import pickle
+
+    from PIL import Image
+
+    from medprompt.clip.formats.image_transforms import flair_transform, medclip_transform
+
+    image = Image.new("RGB", (300, 150), (200, 200, 200))  # wide: padding above and below / below
+    medclip = medclip_transform(224, 0.5, 0.25)(image)
+    assert medclip.shape == (3, 224, 224)
+    assert torch.allclose(medclip[:, 0, 112], torch.full((3,), -2.0))  # black pad row: (0 - 0.5) / 0.25
+    assert torch.allclose(medclip[:, 112, 112], torch.full((3,), (200 / 255 - 0.5) / 0.25), atol=1e-2)
+    flair = flair_transform(512)(image)
+    assert flair.shape == (3, 512, 512)
+    assert torch.all(flair[:, 256:, :] == 0) and torch.allclose(flair[:, 100, 100], torch.full((3,), 200 / 255))
+    pickle.dumps(flair_transform(512)), pickle.dumps(medclip_transform(224, 0.5, 0.25))

@@ -43,6 +43,16 @@ class ResizeLongestPad:
         return f"ResizeLongestPad(size={self.size})"
 
 
+class ToRGB:
+    """PIL image in RGB (a class rather than a lambda, so the transform pickles for loader workers)."""
+
+    def __call__(self, image: Image.Image) -> Image.Image:
+        return image.convert("RGB")
+
+    def __repr__(self) -> str:
+        return "ToRGB()"
+
+
 def medclip_transform(size: int, mean: float, std: float) -> T.Compose:
     """MedCLIP's feature extractor: grey, padded square, bicubic resize, centre crop, one mean/std on 3 channels."""
     return T.Compose([T.Grayscale(num_output_channels=3), PadToSquare(size),
@@ -52,4 +62,4 @@ def medclip_transform(size: int, mean: float, std: float) -> T.Compose:
 
 def flair_transform(size: int) -> T.Compose:
     """FLAIR's preprocess_image: RGB scaled to [0, 1], longest side resized to `size`, zero padding; no mean/std."""
-    return T.Compose([T.Lambda(lambda image: image.convert("RGB")), T.ToTensor(), ResizeLongestPad(size)])
+    return T.Compose([ToRGB(), T.ToTensor(), ResizeLongestPad(size)])
