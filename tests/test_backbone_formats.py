@@ -393,3 +393,20 @@ def test_the_medclip_and_flair_test_transforms_pad_as_their_publishers_do():
     assert flair.shape == (3, 512, 512)
     assert torch.all(flair[:, 256:, :] == 0) and torch.allclose(flair[:, 100, 100], torch.full((3,), 200 / 255))
     pickle.dumps(flair_transform(512)), pickle.dumps(medclip_transform(224, 0.5, 0.25))
+
+
+def test_pubmedclip_pth_also_loads_as_the_weights_file_of_an_open_clip_architecture(pubmedclip_dir, tmp_path):
+    """open_clip reads OpenAI state dicts inside {"state_dict": ...}: the same file as MODEL.BACKBONE.WEIGHTS of
+    the matching architecture (for the real file: ViT-B-32-quickgelu) gives the same model."""
+    import json
+
+    import open_clip
+
+    config = tmp_path / "tiny-vit-b-32-quickgelu.json"
+    config.write_text(json.dumps({"embed_dim": 32, "quick_gelu": True,
+                                  "vision_cfg": {"image_size": 32, "layers": 2, "width": 64, "patch_size": 8},
+                                  "text_cfg": {"context_length": 77, "vocab_size": 49408, "width": 64, "heads": 1,
+                                               "layers": 3}}))
+    open_clip.add_model_config(config)
+    as_weights = load_backbone("tiny-vit-b-32-quickgelu", str(pubmedclip_dir / "PubMedCLIP_ViT32.pth"))
+    assert as_weights.digest == load_backbone(f"local-dir:{pubmedclip_dir}").digest
