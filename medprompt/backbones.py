@@ -47,7 +47,7 @@ ALIASES: dict[str, tuple[str, str]] = {
     "vit-b32": ("ViT-B-32", "openai"),
     "vit-l14": ("ViT-L-14", "openai"),
     "rn50": ("RN50", "openai"),
-    # QuiltNet ViT-B/32 (open_clip hub repo; wisdomik/quilt1m README: create_model_and_transforms('hf-hub:wisdomik/QuiltNet-B-32'))
+    # QuiltNet ViT-B/32: the open_clip-format Hugging Face repo wisdomik/QuiltNet-B-32
     "quiltnet": ("hf-hub:wisdomik/QuiltNet-B-32", ""),
     # the tiny CLIP of the synthetic world, shipped in this repository (scripts/train_synth_clip.py)
     "synth-clip": ("local-dir:" + os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
