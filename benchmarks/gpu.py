@@ -6,7 +6,11 @@
    --max-acc-gap points from fp32's.
 2. Speed: MedPromptCLIP training on the reference workload (4 classes x 16 descriptions, N_CTX 6,
    DEPTH 9, batch 32, AdamW) and frozen image encoding at 224 px, for ViT-B-16 and ViT-L-14 with
-   random weights, per precision: training steps/s, images/s, peak GPU memory.
+   random weights, per precision: training steps/s, images/s, peak GPU memory. `--backbones` also takes
+   the publishers' backbones by short name (plip, pubmedclip, pubmedclip-hf, quiltnet, unimed, pmc-clip-rn50,
+   medclip, flair; docs/BACKBONES.md) or as `local-dir:` folders, with their own weights: they need their
+   files on the machine (Hugging Face cache or the download folder). `--published` times every one of them
+   whose files are here and lists the others as not found.
 
 Without a CUDA device it says so and exits 0. `--device cpu` runs the same code on the CPU (fp32, the
 tiny model only), which is how the tests keep this script from rotting.
@@ -123,8 +127,12 @@ def time_backbone(arch: str, precision: str, device: str, steps: int, images: in
     from medprompt.methods.medpromptclip import text_to_text_loss
 
     torch.manual_seed(0)
-    weights = "" if arch.startswith(("local-dir:", "hf-hub:")) else "random"  # architectures get random weights
-    backbone = load_backbone(arch, weights, torch.device(device))
+    from medprompt.clip.backbones import HF_HUB_PREFIX, LOCAL_DIR_PREFIX, resolve
+    from medprompt.clip.published import PUBLISHED_PREFIX
+
+    # architecture names get random weights; folders, hub ids and the publishers' short names their own files
+    own_files = resolve(arch)[0].startswith((LOCAL_DIR_PREFIX, HF_HUB_PREFIX, PUBLISHED_PREFIX))
+    backbone = load_backbone(arch, "" if own_files else "random", torch.device(device))
     model, size = backbone.model, backbone.model.visual.image_size
     size = size[0] if isinstance(size, (tuple, list)) else size
     enc = PromptedTextEncoder(model, backbone.tokenizer)
@@ -180,10 +188,27 @@ def time_backbone(arch: str, precision: str, device: str, steps: int, images: in
     return [arch, precision, f"{steps_per_s:.1f}", f"{images_per_s:.0f}", f"{peak:.2f}"]
 
 
+def time_published(precisions, args) -> list[list]:
+    """time_backbone for each publisher's backbone whose files are here; a 'not found' row for the others."""
+    from medprompt.clip.backbones import BackboneNotFoundError
+    from medprompt.clip.published import SHORT_NAMES
+
+    rows = []
+    for name in ["quiltnet", *SHORT_NAMES]:
+        try:
+            rows += [time_backbone(name, precision, args.device, args.steps, args.images, args.batch)
+                     for precision in precisions]
+        except BackboneNotFoundError as err:
+            rows.append([name, "-", "not found", str(err).split(":")[0], "-"])
+    return rows
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--device", choices=["cuda", "cpu"], default="cuda")
     p.add_argument("--backbones", nargs="+", default=["ViT-B-16", "ViT-L-14"])
+    p.add_argument("--published", action="store_true",
+                   help="also time every publisher's backbone (docs/BACKBONES.md) whose files are on this machine")
     p.add_argument("--steps", type=int, default=50, help="timed training steps per backbone and precision")
     p.add_argument("--images", type=int, default=1024, help="timed images per backbone and precision")
     p.add_argument("--batch", type=int, default=128, help="image batch size")
@@ -206,6 +231,8 @@ def main(argv: list[str] | None = None) -> int:
     precisions = PRECISIONS if args.device == "cuda" else ("fp32",)
     speed = [time_backbone(arch, precision, args.device, args.steps, args.images, args.batch)
              for arch in args.backbones for precision in precisions]
+    if args.published:
+        speed += time_published(precisions, args)
     sections.append(tabulate(speed, headers=["backbone", "precision", "train steps/s", "images/s", "peak GiB"],
                              tablefmt="github"))
     text = "\n\n".join(sections)

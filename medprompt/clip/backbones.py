@@ -10,7 +10,10 @@ Face cache first and probe the hub once with a short timeout, so a missing model
 message that says what was tried and how to point at a local copy.
 
 A `local-dir:` folder may also take its HF text tower from an installed Python package
-(medprompt/clip/package_tower.py).
+(medprompt/clip/package_tower.py), or hold a publisher's own files in another format (a transformers CLIPModel,
+an OpenAI state dict ...), recognised by its files (medprompt/clip/formats/). Short names of such
+publishers' files (``plip``, ``pubmedclip`` ...) are in medprompt/clip/published.py; docs/BACKBONES.md lists
+every backbone.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ import open_clip
 import torch
 from torch import nn
 
+from medprompt.clip import formats, published
 from medprompt.utils.atomic import write_json
 from medprompt.run.checkpoints import looks_like_checkpoint
 from medprompt.utils.errors import CheckpointError
@@ -44,6 +48,8 @@ ALIASES: dict[str, tuple[str, str]] = {
     "vit-b32": ("ViT-B-32", "openai"),
     "vit-l14": ("ViT-L-14", "openai"),
     "rn50": ("RN50", "openai"),
+    # QuiltNet ViT-B/32: the open_clip-format Hugging Face repo wisdomik/QuiltNet-B-32
+    "quiltnet": ("hf-hub:wisdomik/QuiltNet-B-32", ""),
     # the tiny CLIP of the synthetic world, shipped in this repository (scripts/train_synth_clip.py)
     "synth-clip": (f"local-dir:{BACKBONES / 'synth-clip'}", ""),
 }
@@ -75,6 +81,8 @@ class Backbone:
 
 def resolve(name: str, weights: str = "") -> tuple[str, str]:
     """Expand an alias; an explicit `weights` wins over the alias's default tag."""
+    if name.lower() in published.SHORT_NAMES:
+        return published.PUBLISHED_PREFIX + name.lower(), weights
     model_name, default_weights = ALIASES.get(name.lower(), (name, ""))
     return model_name, weights or default_weights
 
@@ -126,13 +134,10 @@ def _check_available(model_name: str, weights: str) -> bool:
     Returns whether open_clip may go online (False: everything it needs is local).
     """
     if model_name.startswith(LOCAL_DIR_PREFIX):
-        path = model_name[len(LOCAL_DIR_PREFIX):]
-        if not os.path.isfile(os.path.join(path, HF_CONFIG_FILE)):
-            raise BackboneNotFoundError(
-                f"Backbone folder {path!r} has no {HF_CONFIG_FILE}; a 'local-dir:' backbone needs that file "
-                "and the weights (open_clip_pytorch_model.bin or .safetensors) inside it."
-            )
+        formats.detect(model_name[len(LOCAL_DIR_PREFIX):])  # one message listing the formats understood
         return False
+    if published.is_published(model_name):
+        return published.cached_folder(model_name) is None and _hub_reachable()
     if os.path.isfile(weights):
         if not looks_like_checkpoint(weights):
             raise CheckpointError(f"MODEL.BACKBONE.WEIGHTS {weights} is not a checkpoint (its first bytes are "
@@ -239,6 +244,9 @@ def build_key(name: str, weights: str = "") -> tuple | None:
         if not os.path.isdir(folder):
             return None
         files = _folder_identity(folder)
+    elif published.is_published(model_name):
+        folder = published.cached_folder(model_name)
+        files = _folder_identity(folder) if folder else ()
     else:
         files = _hub_files(model_name, weights)
     return model_name, weights, files
@@ -302,6 +310,13 @@ def load_backbone(name: str, weights: str = "", device: str | torch.device = "cp
             return backbone
     model_name, weights = resolve(name, weights)
     online = _check_available(model_name, weights)
+    if published.is_published(model_name):
+        model_name = LOCAL_DIR_PREFIX + published.local_folder(model_name, online)
+    folder_format = formats.detect(model_name[len(LOCAL_DIR_PREFIX):]) if model_name.startswith(
+        LOCAL_DIR_PREFIX) else None
+    if folder_format is not None and folder_format.load is not None and weights not in ("", RANDOM_WEIGHTS):
+        raise BackboneNotFoundError(f"Backbone {name!r} is a {folder_format.name} folder: its weights are its own "
+                                    f"files; set MODEL.BACKBONE.WEIGHTS to '' or 'random', not {weights!r}")
     has_schema = model_name.startswith((HF_HUB_PREFIX, LOCAL_DIR_PREFIX))
     pretrained = None if has_schema or weights in ("", RANDOM_WEIGHTS) else weights
     if weights == RANDOM_WEIGHTS:
@@ -314,14 +329,18 @@ def load_backbone(name: str, weights: str = "", device: str | torch.device = "cp
         )
     else:  # the whole checkpoint is loaded strictly, or open_clip raises: no initial value survives
         kwargs, initialise = {"require_pretrained": True}, _skip_random_init()
-    package_config = package_tower_config(model_name)
+    package_config = package_tower_config(model_name) if folder_format is None or folder_format.load is None else None
     # Loaded weights leave the caller's torch random state as it was, however the model is built (here with
     # or without initialisers, or by a warm parent before the fork): a run's seed then draws the same
     # prompts and batches either way. Random weights are drawn from it, as the run's seed wants.
     keep_rng = contextlib.nullcontext() if weights == RANDOM_WEIGHTS else torch.random.fork_rng(devices=[])
     try:
         with keep_rng:
-            if package_config is not None:
+            if folder_format is not None and folder_format.load is not None:
+                with stdout_with_isatty(), initialise:
+                    model, tokenizer, preprocess = folder_format.load(model_name[len(LOCAL_DIR_PREFIX):],
+                                                                      weights == RANDOM_WEIGHTS)
+            elif package_config is not None:
                 model, tokenizer, preprocess = load_package_tower(
                     model_name[len(LOCAL_DIR_PREFIX):], package_config, weights == RANDOM_WEIGHTS)
             else:
@@ -332,7 +351,8 @@ def load_backbone(name: str, weights: str = "", device: str | torch.device = "cp
     except RuntimeError as err:
         if "not found in built-ins" in str(err):
             raise BackboneNotFoundError(
-                f"Unknown backbone {name!r}: not an alias ({sorted(ALIASES)}), not an open_clip model name, "
+                f"Unknown backbone {name!r}: not an alias ({sorted(ALIASES)}) or a published short name "
+                f"({published.SHORT_NAMES}), not an open_clip model name, "
                 "and no 'hf-hub:' or 'local-dir:' prefix."
             ) from err
         if "Required pretrained weights" in str(err):

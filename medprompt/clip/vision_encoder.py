@@ -20,6 +20,12 @@ from open_clip.timm_model import TimmModel
 from open_clip.transformer import VisionTransformer
 from torch import Tensor, nn
 
+from medprompt.utils.errors import ConfigError
+
+
+class VisionPromptsUnsupported(ConfigError, NotImplementedError):
+    """The backbone's image tower cannot take prompt tokens (a CNN, or a ViT with attention pooling)."""
+
 
 def append_tokens(x: Tensor, vectors: Tensor | None) -> Tensor:
     """x [B, L, D] followed by vectors [n, D] (the same for every image)."""
@@ -49,15 +55,17 @@ class PromptedVisionEncoder(nn.Module):
             self.width = visual.conv1.out_channels
             self.num_layers = len(visual.transformer.resblocks)
             if visual.attn_pool is not None:
-                raise NotImplementedError("ViTs with attention pooling (CoCa) are not supported for vision prompts.")
+                raise VisionPromptsUnsupported("ViTs with attention pooling (CoCa) are not supported for vision prompts.")
         elif isinstance(visual, TimmModel) and hasattr(visual.trunk, "blocks") and hasattr(visual.trunk, "patch_embed"):
             self.is_timm = True
             self.width = visual.trunk.embed_dim
             self.num_layers = len(visual.trunk.blocks)
         else:
-            raise NotImplementedError(
+            raise VisionPromptsUnsupported(
                 f"Vision prompts need a ViT image tower (open_clip's own or a timm ViT); this backbone has "
-                f"{type(visual).__name__}."
+                f"{type(visual).__name__}, which has no token sequence to put prompts in. Use a ViT backbone for "
+                "this method, or a method that prompts the text tower only (CoOp, CoCoOp, KgCoOp, ProGrad, "
+                "BiomedCoOp, MedPromptCLIP, ViP); docs/BACKBONES.md lists which backbones serve which methods."
             )
 
     def forward(self, images: Tensor, ctx: Tensor | None = None, deep_ctx: Sequence[Tensor] = ()) -> Tensor:
