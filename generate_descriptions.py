@@ -2,7 +2,7 @@
 
 Examples (see docs/DESCRIPTIONS.md):
   OPENAI_API_KEY=... python generate_descriptions.py --dataset FFA --model gpt-4o-mini
-  python generate_descriptions.py --classes "normal lung,pneumonia" --modality "chest X-ray" \
+  python generate_descriptions.py --classes "normal lung,pneumonia" --modality "chest X-ray" \\
       --name Pneumonia --question-set vip_symptoms --base-url http://localhost:11434/v1 --model llama3.1
 Running the same command again resumes: classes already written are skipped.
 """
@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 
 from medprompt.classnames import normalize_classname
-from medprompt.cli import run_main
+from medprompt.cli import USER_ERROR_STATUS, run_main
 from medprompt.errors import ConfigError, UserError
 from medprompt.llm.client import ChatAsker, ChatSettings, RetryPolicy, make_client, redact, server_host
 from medprompt.llm.generate import generate
@@ -127,7 +127,8 @@ def resolve_classes(args: argparse.Namespace) -> tuple[list[str], str | None, st
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the command; 0 when every class is in the file, 1 otherwise."""
+    """Run the command; 0 when every class is in the file, 1 when some are not, 2 for a user mistake (no API
+    key, an unknown dataset or question set), as for every entry point (medprompt/cli.py)."""
     args = build_parser().parse_args(argv)
     key_env = args.api_key_env or ("AZURE_OPENAI_API_KEY" if args.azure else "OPENAI_API_KEY")
     api_key = args.api_key or os.environ.get(key_env)
@@ -142,7 +143,7 @@ def main(argv: list[str] | None = None) -> int:
         return _run(args, api_key, key_env)
     except UserError as exc:  # one line, with the key redacted; other errors are bugs (medprompt.cli)
         log.error("%s", redact(str(exc), [api_key]))
-        return 1
+        return USER_ERROR_STATUS
     finally:
         root.removeHandler(handler)
         root.setLevel(old_level)

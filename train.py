@@ -1,8 +1,8 @@
 """Train or evaluate any method of the project with the stock Dassl, with CoOp's command line.
 
-    python train.py --root $DATA --seed 1 --trainer MedPromptCLIP --config vit_b16 \
-        --dataset-config-file configs/datasets/FFA.yaml \
-        --output-dir output/base2new/train_base/FFA/shots_16/MedPromptCLIP/vit_b16/seed1 \
+    python train.py --root $DATA --seed 1 --trainer MedPromptCLIP --config vit_b16 \\
+        --dataset-config-file configs/datasets/FFA.yaml \\
+        --output-dir output/base2new/train_base/FFA/shots_16/MedPromptCLIP/vit_b16/seed1 \\
         DATASET.SUBSAMPLE_CLASSES base
 
 Config layers, later wins (the log lists them): Dassl defaults and the project's keys -> dataset yaml ->
@@ -22,8 +22,7 @@ from medprompt.timing import RUN_TIMER  # first: the run's clock starts before t
 from medprompt import threads
 
 threads.prepare_environment()  # before torch loads OpenMP: waiting threads sleep, not spin
-
-import torch  # noqa: E402
+# torch, open_clip and Dassl are imported by main(), after the command line is checked (medprompt/run/precheck.py)
 
 
 def require_dassl():
@@ -103,6 +102,8 @@ def system_summary() -> str:
     """One line of what a result depends on (Dassl's full report, --env-info, takes seconds of subprocesses)."""
     import platform
 
+    import torch
+
     device = torch.cuda.get_device_name() if torch.cuda.is_available() else "no CUDA device"
     return (f"Python {platform.python_version()}, torch {torch.__version__}, CUDA {torch.version.cuda}, "
             f"{device}, {torch.get_num_threads()} CPU threads, {platform.platform()}")
@@ -122,11 +123,13 @@ def print_args(args, cfg) -> None:
 
 def main(args) -> None:
     require_dassl()
+    import torch
     from dassl.engine import build_trainer
     from dassl.utils import collect_env_info, set_random_seed, setup_logger
 
     import datasets  # noqa: F401  (registers the datasets; imported here so the import time is counted)
     import trainers  # noqa: F401
+    from medprompt.run.key_cache import remember_keys
     from medprompt.run_settings import check_output_dir
     from trainers.config import check_config
 
@@ -134,6 +137,7 @@ def main(args) -> None:
 
     threads_line = threads.apply()
     cfg = setup_cfg(args)
+    remember_keys(cfg)  # the next command checks its key names before these imports
     config_warnings = check_config(cfg)
     check_output_dir(cfg, overwrite=args.overwrite)
     setup_logger(cfg.OUTPUT_DIR)
@@ -160,7 +164,17 @@ def main(args) -> None:
     print(RUN_TIMER.summary())
 
 
+def checked_args(argv: list[str] | None = None):
+    """The command line, refused before the heavy imports when a name, key, value or path is wrong."""
+    from medprompt.run.precheck import check_train_args
+
+    args = build_parser().parse_args(argv)
+    for note in check_train_args(args):
+        print(f"Note: {note}", flush=True)
+    return args
+
+
 if __name__ == "__main__":
     from medprompt.cli import run_main
 
-    run_main(lambda: main(build_parser().parse_args()), "train.py")
+    run_main(lambda: main(checked_args()), "train.py")
