@@ -111,7 +111,7 @@ def dataset_of_config_file(path: str, flag: str = "--dataset-config-file") -> st
     return str(name)
 
 
-def check_config_name(trainer: str, config: str, layers_error: ConfigLayerError) -> ConfigLayerError:
+def config_error_with_hint(trainer: str, config: str, layers_error: ConfigLayerError) -> ConfigLayerError:
     """The config layer error with the closest config name of the trainer added, when there is one."""
     has_method = bool(trainer) and (CONFIGS / "methods" / f"{trainer}.yaml").is_file()
     hint = did_you_mean(config, config_names(trainer)) if has_method and config else ""
@@ -198,7 +198,7 @@ def check_train_args(args) -> list[str]:
         resolve_layers(trainer=args.trainer, config=args.config, backbone=args.backbone,
                        config_file=args.config_file, dataset_config_file=args.dataset_config_file)
     except ConfigLayerError as err:
-        raise check_config_name(args.trainer, args.config, err) from None
+        raise config_error_with_hint(args.trainer, args.config, err) from None
     check_folder(args.root, "--root")
     check_opts(args.opts)
     notes = []
@@ -208,3 +208,21 @@ def check_train_args(args) -> list[str]:
     if getattr(args, "resume", ""):
         check_folder(args.resume, "--resume")
     return notes
+
+
+def dataset_config_names(root: Path = CONFIGS) -> list[str]:
+    """The datasets that have a config file: configs/datasets/<name>.yaml."""
+    return sorted(p.stem for p in (root / "datasets").glob("*.yaml"))
+
+
+def check_sweep_args(methods: Sequence[str], datasets: Sequence[str], opts: Sequence[str], data: str = "") -> None:
+    """Refuse a sweep's misspelt method, dataset, key or data folder before anything is planned."""
+    for method in methods:
+        check_trainer(method, "--methods")
+    names = dataset_config_names()
+    for dataset in datasets:
+        if dataset not in names:
+            raise ConfigError(unknown("dataset", dataset, names, f"no {CONFIGS.name}/datasets/{dataset}.yaml"))
+    check_opts(opts)
+    if data:
+        check_folder(data, "DATA (--data)")

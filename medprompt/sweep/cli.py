@@ -25,6 +25,7 @@ from medprompt.sweep.executors import SlurmExecutor, SlurmSettings, executor_for
 from medprompt.sweep.grid import PROTOCOLS, Grid, GridError, expand, show
 from medprompt.sweep.task import DONE, FAILED, QUEUED, RUNNING, Task, state_dir, task_state
 from medprompt.results.runs import run_finished
+from medprompt.run.precheck import check_sweep_args
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -220,8 +221,7 @@ def print_table(output: str, grid: Grid) -> int:
 def run_sweep(args, opts: list[str]) -> int:
     if not args.data:
         raise GridError("Set DATA (or --data) to the folder that holds the datasets (e.g. DATA=/data/medical)")
-    if not Path(args.data).is_dir():
-        raise GridError(f"DATA={args.data} is not a folder")
+    check_sweep_args(args.methods, [*args.datasets, *args.targets], opts, args.data)
     grid = make_grid(args, opts)
     if args.no_wait and args.executor != "slurm":
         raise GridError("--no-wait needs --executor slurm (local runs end with the sweep)")
