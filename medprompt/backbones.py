@@ -43,6 +43,7 @@ ALIASES: dict[str, tuple[str, str]] = {
     "vit-b32": ("ViT-B-32", "openai"),
     "vit-l14": ("ViT-L-14", "openai"),
     "rn50": ("RN50", "openai"),
+    "rn101": ("RN101", "openai"),
     # the tiny CLIP of the synthetic world, shipped in this repository (scripts/train_synth_clip.py)
     "synth-clip": ("local-dir:" + os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
                                                "backbones", "synth-clip"), ""),
