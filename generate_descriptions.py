@@ -18,9 +18,10 @@ from pathlib import Path
 from medprompt.classnames import normalize_classname
 from medprompt.cli import USER_ERROR_STATUS, run_main
 from medprompt.errors import ConfigError, UserError
-from medprompt.llm.client import ChatAsker, ChatSettings, RetryPolicy, make_client, redact, server_host
-from medprompt.llm.generate import generate
 from medprompt.llm.questions import available_question_sets, load_question_set
+from medprompt.llm.redact import redact
+
+# the openai client (medprompt.llm.client, .generate) is imported once the command line is checked
 
 log = logging.getLogger("medprompt.llm")
 # Local servers (vLLM, Ollama) accept any key, but the client refuses to start without one.
@@ -165,6 +166,9 @@ def _run(args: argparse.Namespace, api_key: str | None, key_env: str) -> int:
         for _, user in qset.prompts(normalize_classname(classes[0]), modality):
             print(f"user: {user}")
         return 0
+
+    from medprompt.llm.client import ChatAsker, ChatSettings, RetryPolicy, make_client, server_host
+    from medprompt.llm.generate import generate
 
     base_url = args.base_url or os.environ.get("AZURE_OPENAI_ENDPOINT" if args.azure else "OPENAI_BASE_URL")
     if not api_key:
