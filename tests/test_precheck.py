@@ -90,9 +90,14 @@ def test_model_dir_of_another_trainer_is_named(tmp_path):
     assert "was trained by CoOp, and this run is MedPromptCLIP" in precheck.check_model_dir(str(run), "MedPromptCLIP")
     with pytest.raises(precheck.InputFileError, match="give the run folder"):
         precheck.check_model_dir(str(run / "prompt_learner"), "CoOp")
-    (tmp_path / "empty").mkdir()
-    with pytest.raises(precheck.InputFileError, match="holds no checkpoint"):
-        precheck.check_model_dir(str(tmp_path / "empty"), "CoOp")
+    zero_shot = tmp_path / "zs" / "seed1"  # a training-free run: a log, no checkpoint, and none needed
+    zero_shot.mkdir(parents=True)
+    (zero_shot / "log.txt").write_text("***************\n** Arguments **\n***************\ntrainer: ZeroshotCLIP\n")
+    assert precheck.check_model_dir(str(zero_shot), "ZeroshotCLIP") == ""
+    with pytest.raises(precheck.InputFileError, match=f"e.g. --model-dir {zero_shot}"):
+        precheck.check_model_dir(str(zero_shot.parent), "ZeroshotCLIP")
+    with pytest.raises(precheck.InputFileError, match="no such folder"):
+        precheck.check_model_dir(str(tmp_path / "nope"), "CoOp")
 
 
 def test_a_checkpoint_of_another_trainer_says_so_when_it_does_not_fit(tmp_path):

@@ -142,8 +142,12 @@ def _has_checkpoint(folder: Path) -> bool:
 
 
 def is_run_folder(folder: Path) -> bool:
-    """Whether `folder` is the --output-dir of a trained run: a learner folder with a checkpoint in it."""
-    return folder.is_dir() and any(_has_checkpoint(p) for p in folder.iterdir())
+    """Whether `folder` is the --output-dir of a run: a learner folder with a checkpoint in it, or a Dassl
+    log (a training-free run, e.g. zero-shot, saves no checkpoint; its trainer loads none)."""
+    from medprompt.results.runs import LOG_NAME
+
+    return folder.is_dir() and any(_has_checkpoint(p) or (p.is_file() and LOG_NAME.match(p.name))
+                                   for p in folder.iterdir())
 
 
 def run_folders_below(folder: Path, depth: int = 4, limit: int = 5) -> list[Path]:
@@ -166,8 +170,9 @@ def trainer_of_run(folder: Path) -> str:
 
 
 def check_model_dir(model_dir: str, trainer: str = "", flag: str = "--model-dir") -> str:
-    """Refuse a --model-dir that holds no checkpoint, naming the run folder that would have worked; returns
-    a note when the run was made by another trainer than `trainer` ('' otherwise)."""
+    """Refuse a --model-dir that is missing, a learner folder inside a run, or a folder above run folders,
+    naming the folder that would have worked; returns a note when the run was made by another trainer
+    than `trainer` ('' otherwise). Whether a run needs a checkpoint at all is the trainer's to say."""
     folder = Path(model_dir).expanduser()
     check_folder(model_dir, flag)
     if not is_run_folder(folder):
@@ -179,8 +184,7 @@ def check_model_dir(model_dir: str, trainer: str = "", flag: str = "--model-dir"
             more = ", ".join(str(p) for p in below[1:])
             raise InputFileError(f"{flag} {model_dir} holds no checkpoint itself, but run folders below it do: "
                                  f"give one of them, e.g. {flag} {below[0]}" + (f" (or {more})" if more else ""))
-        raise InputFileError(f"{flag} {model_dir} holds no checkpoint (a learner folder with model-best.pth.tar "
-                             "or a 'checkpoint' file): it must be the --output-dir of a finished training run")
+        return ""  # an empty folder: the trainer says whether it needs a checkpoint (zero-shot ones do not)
     made_by = trainer_of_run(folder)
     if trainer and made_by and made_by != trainer:
         return (f"{flag} {model_dir} was trained by {made_by}, and this run is {trainer}: its prompts load only "
