@@ -79,6 +79,8 @@ def cases(root: Path) -> list[Case]:
         Case("train: config name", "train.py", ("--trainer", "CoOp", "--config", "vit_b61"), "did you mean 'vit_b16'?"),
         Case("train: dataset file", "train.py", (*coop, "--dataset-config-file", "configs/datasets/BTMR.yaml"),
              "did you mean 'configs/datasets/BTMRI.yaml'?"),
+        Case("train: config file", "train.py", ("--trainer", "CoOp", "--config-file", "configs/methods/CoOp.yml"),
+             "did you mean 'configs/methods/CoOp.yaml'?"),
         Case("train: dataset name", "train.py", (*coop, "--dataset-config-file", s["bad_yaml"]), "did you mean 'BTMRI'?"),
         Case("train: data root", "train.py", (*coop, "--root", s["data"] + "_"), f"did you mean {s['data']!r}?"),
         Case("train: enumerated value", "train.py", (*coop, "TRAINER.COOP.CLASS_TOKEN_POSITION", "midle"),

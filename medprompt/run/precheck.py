@@ -23,7 +23,7 @@ from pathlib import Path
 
 import yaml
 
-from medprompt.config_layers import CONFIGS, ConfigLayerError, config_names, resolve_layers
+from medprompt.config_layers import CONFIGS, ConfigLayerError, config_names, legacy_config, resolve_layers
 from medprompt.errors import ConfigError, InputFileError
 from medprompt.run.choices import choices_of
 from medprompt.run.key_cache import REPO, dassl_folder, known_keys, unknown_keys
@@ -198,6 +198,8 @@ def check_train_args(args) -> list[str]:
     check_trainer(args.trainer)
     if args.dataset_config_file:
         dataset_of_config_file(args.dataset_config_file)
+    if args.config_file and not legacy_config(args.config_file):  # a former configs/trainers/ path is a name
+        check_file(args.config_file, "--config-file")
     try:
         resolve_layers(trainer=args.trainer, config=args.config, backbone=args.backbone,
                        config_file=args.config_file, dataset_config_file=args.dataset_config_file)
