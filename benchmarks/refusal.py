@@ -86,6 +86,7 @@ def cases(root: Path) -> list[Case]:
         Case("train: enumerated value", "train.py", (*coop, "TRAINER.COOP.CLASS_TOKEN_POSITION", "midle"),
              "did you mean 'middle'?"),
         Case("train: optimizer", "train.py", (*coop, "OPTIM.NAME", "sdg"), "did you mean 'sgd'?"),
+        Case("train: dataset option", "train.py", (*coop, "DATASET.NAME", "BTMRl"), "did you mean 'BTMRI'?"),
         Case("train: odd options", "train.py", (*coop, "OPTIM.LR"), "KEY VALUE pairs"),
         Case("train: model dir above the run", "train.py", (*coop, "--eval-only", "--model-dir", s["run_parent"]),
              f"--model-dir {s['run']}"),

@@ -105,7 +105,8 @@ def dataset_of_config_file(path: str, flag: str = "--dataset-config-file") -> st
         data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
     except yaml.YAMLError as err:
         raise ConfigError(f"{flag} {path} is not valid YAML: {err}") from None
-    name = ((data.get("DATASET") or {}).get("NAME") if isinstance(data, dict) else None) or ""
+    node = data.get("DATASET") if isinstance(data, dict) else None
+    name = (node.get("NAME") if isinstance(node, dict) else None) or ""
     if name:
         check_dataset(str(name), f"DATASET.NAME in {path}")
     return str(name)
@@ -125,14 +126,19 @@ def check_opts(opts: Sequence[str]) -> None:
         raise ConfigError(f"trailing options come in KEY VALUE pairs, got {len(opts)} words: {' '.join(opts)}")
     keys, values = opts[0::2], opts[1::2]
     known = known_keys()
-    if known is not None:
-        for key in unknown_keys(keys, known):
-            raise ConfigError(f"unknown config key {key}{did_you_mean(key, known)}. Keys are case-sensitive; "
-                              "`python -m medprompt.config_layers METHOD CONFIG` lists the keys each layer sets.")
+    strangers = unknown_keys(keys, known) if known is not None else []
+    if strangers:
+        key = strangers[0]
+        raise ConfigError(f"unknown config key {key}{did_you_mean(key, known)}. Keys are case-sensitive; "
+                          "`python -m medprompt.config_layers METHOD CONFIG` lists the keys each layer sets.")
     for key, value in zip(keys, values):
         words = choices_of(key)
         if words is not None and value not in words:
             raise ConfigError(f"{key} must be one of {', '.join(words)}, got {value!r}{did_you_mean(value, words)}")
+        if key == "TRAINER.NAME":
+            check_trainer(value, key)
+        elif key == "DATASET.NAME":
+            check_dataset(value, key)
 
 
 def _has_checkpoint(folder: Path) -> bool:
