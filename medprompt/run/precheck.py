@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import yaml
@@ -45,7 +45,7 @@ def _registered(folder: Path | None, registry: str) -> set[str]:
     return names
 
 
-@lru_cache(maxsize=None)
+@cache
 def trainer_names() -> tuple[str, ...]:
     """Every trainer Dassl's registry will hold once trainers/ is imported: the project's and Dassl's."""
     dassl = dassl_folder()
@@ -53,7 +53,7 @@ def trainer_names() -> tuple[str, ...]:
                         | _registered(dassl / "engine" if dassl else None, "TRAINER_REGISTRY")))
 
 
-@lru_cache(maxsize=None)
+@cache
 def dataset_names() -> tuple[str, ...]:
     """Every dataset Dassl's registry will hold once datasets/ is imported: the table's and Dassl's."""
     from medprompt.data.specs import DATASET_SPECS

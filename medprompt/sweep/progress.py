@@ -34,7 +34,7 @@ def eta_seconds(text: str) -> float | None:
 
 
 def clock(seconds: float) -> str:
-    seconds = int(round(seconds))
+    seconds = round(seconds)
     return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
 
 
@@ -124,8 +124,9 @@ def follow(tasks: list[Task], states: Callable[[], dict[str, tuple[str, str]]], 
             if running or queued:
                 left, unknown = overall_eta(running, queued, took, jobs)
                 unknown_note = f" + {unknown} run{'s' if unknown != 1 else ''} not yet timed" if unknown else ""
-                lines["_all"] = (f"{len(reported)}/{n} runs finished, {len(running)} running, {len(queued)} queued; "
-                                 f"{time.monotonic() - started:.0f} s so far, eta {clock(left)}{unknown_note}", "", True)
+                overall = (f"{len(reported)}/{n} runs finished, {len(running)} running, {len(queued)} queued; "
+                           f"{time.monotonic() - started:.0f} s so far, eta {clock(left)}{unknown_note}")
+                lines["_all"] = (overall, "", True)
             live.show(permanent, lines)
             if not running and not queued and not busy():
                 return found
