@@ -33,11 +33,11 @@ from pathlib import Path
 from medprompt.utils.atomic import write_text
 from medprompt.utils.paths import REPO
 from medprompt.utils.entrypoint import run_main
+from medprompt.demo.last_time import last_time, record
 from medprompt.demo.plan import (METHOD_NAMES, METHODS, DemoPlan, method_of, modality_datasets,
                                  part_of, tasks)
-from medprompt.demo.progress import LiveLines, phase_of, read_tail
+from medprompt.sweep.live_lines import LiveLines, phase_of, read_tail
 from medprompt.demo.report import demo_tables, gap_table
-from medprompt.results.plots import plot_tables
 from medprompt.results.render import render
 from medprompt.results.runs import run_finished
 from medprompt.sweep.executors import SlurmSettings, executor_for
@@ -64,7 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--train-on", default=datasets[0], help=f"modality (dataset) trained on (default {datasets[0]})")
     p.add_argument("--heldout", nargs="+", default=None,
                    help="held-out modalities (default: every other one of the world)")
-    p.add_argument("--methods", nargs="+", default=[m.name for m in METHODS], choices=list(METHOD_NAMES),
+    p.add_argument("--methods", nargs="+", default=[m.name for m in METHODS],
                    metavar="METHOD", help=f"methods (default all): {', '.join(METHOD_NAMES)}")
     p.add_argument("--executor", default="local", help="executor of medprompt/sweep/executors.py (default local)")
     p.add_argument("--jobs", type=int, default=min(2, available_cores()),
@@ -152,9 +152,34 @@ def time_report(todo: list[Task], wall: float, jobs: int) -> str:
             f"{sums['total']:.0f} s, of which {sums.get('imports', 0.0):.0f} s importing libraries")
 
 
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """The command line; a misspelt method or modality is refused naming the closest one."""
+    from medprompt.utils.suggest import unknown
+
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    for name in args.methods:
+        if name not in METHOD_NAMES:
+            parser.error(unknown("method", name, METHOD_NAMES, "--methods"))
+    for name in [args.train_on, *(args.heldout or [])]:
+        if name not in modality_datasets():
+            parser.error(unknown("modality", name, modality_datasets(), "--train-on / --heldout"))
+    return args
+
+
+def first_line(args, plan: DemoPlan) -> str:
+    """What the demo is about to do, and how long it took last time (printed before anything slow)."""
+    seeds = " ".join(map(str, plan.seeds))
+    return (f"Demo{' (quick)' if args.quick else ''}: world seed{'s' if len(plan.seeds) > 1 else ''} {seeds} in "
+            f"{plan.data}, then {len(plan.methods)} methods trained on {plan.train_on} and evaluated on "
+            f"{len(plan.heldout)} held-out modalities, {args.jobs} runs at a time, into {plan.output}; "
+            f"{last_time(plan.output)}")
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    args = parse_args(argv)
     plan = make_plan(args)
+    print(first_line(args, plan), flush=True)
     started = time.time()
     for seed in plan.seeds:
         root = plan.world_root(seed)
@@ -177,6 +202,8 @@ def main(argv: list[str] | None = None) -> int:
             print("\nRun the same command again to retry the failed runs only (finished runs are skipped).")
             return 1
         print(time_report(todo, time.time() - runs_started, args.jobs))
+    from medprompt.results.plots import plot_tables  # matplotlib: seconds of imports, after the runs
+
     tables = demo_tables(plan)
     stem = plan.output / "comparison"
     print()
@@ -187,6 +214,8 @@ def main(argv: list[str] | None = None) -> int:
     if gap:
         print(gap + "\n")
     print(f"Full tables: {full}; plots: {stem}-*.png ({len(plots)} files); total {time.time() - started:.0f} s")
+    if todo:  # the time of a demo that ran something, for the next first line
+        record(plan.output, time.time() - started, len(todo), len(plan.seeds), args.quick)
     return 0
 
 

@@ -5,8 +5,8 @@ the cosine between the image and the prompted symptom text and the weight the Me
 symptom (the two views of the decision that ViP's paper shows). Writes a table (printed, and saved as
 markdown) and a figure (PNG) to --out.
 
-    python explain_vip.py --root $DATA --dataset-config-file configs/datasets/Pneumonia.yaml \
-        --config vit_b16 --model-dir output/.../ViP/vit_b16/seed1 \
+    python explain_vip.py --root $DATA --dataset-config-file configs/datasets/Pneumonia.yaml \\
+        --config vit_b16 --model-dir output/.../ViP/vit_b16/seed1 \\
         [--images a.jpeg b.jpeg | --split test --num-images 4] [--top-k 2] [--out DIR] [KEY VALUE ...]
 
 Use the same config files and options the model was trained with; without --images the first
@@ -18,17 +18,19 @@ from __future__ import annotations
 import os.path as osp
 import sys
 import textwrap
-
-import torch
-from tabulate import tabulate
+from typing import TYPE_CHECKING
 
 from medprompt.data.decode import DecodeRule, decode_image
 from medprompt.utils.atomic import write_text, write_with
 from medprompt.utils.entrypoint import run_main
 from medprompt.utils.errors import ConfigError, InputFileError
-from medprompt.methods.vip import ClassExplanation, explain
 from medprompt.run.train_args import build_parser
 from train import require_dassl
+
+if TYPE_CHECKING:  # torch, PIL and the ViP module load after the command line is checked (--help is instant)
+    import torch
+
+    from medprompt.methods.vip import ClassExplanation
 
 HEADERS = ["rank", "class", "p(class)", "cos(image, class)", "symptom", "cos(image, symptom)", "attention"]
 
@@ -46,6 +48,13 @@ def parse_args(argv: list[str] | None = None):
         p.error("--model-dir (the trained ViP output folder) is required")
     args.trainer = args.trainer or "ViP"
     args.output_dir = ""  # nothing of Dassl's (logs, checkpoints) is written
+    from medprompt.run.precheck import check_train_args
+    from medprompt.utils.path_checks import check_file
+
+    for note in check_train_args(args):
+        print(f"Note: {note}", flush=True)
+    for path in args.images:
+        check_file(path, "--images")
     return args
 
 
@@ -62,16 +71,16 @@ def pick_images(trainer, args) -> list[tuple[str, str]]:
     return [(d.impath, d.classname) for d in data[: args.num_images]]
 
 
-@torch.no_grad()
 def image_features(trainer, paths: list[str]) -> torch.Tensor:
     """Frozen image features of files, read as training read them (INPUT.DECODE), through the test-time
     transform of the config."""
+    import torch
     from dassl.data.transforms import build_transform
 
     transform = build_transform(trainer.cfg, is_train=False)
     rule = trainer.decode_rule
     batch = torch.stack([transform(decode_image(p, rule)) for p in paths]).to(trainer.device)
-    with trainer.autocast():
+    with torch.no_grad(), trainer.autocast():
         return trainer.clip.encode_image(batch).float()
 
 
@@ -91,6 +100,8 @@ def image_title(path: str, truth: str) -> str:
 
 
 def render_markdown(items: list[tuple[str, str]], explanations: list[list[ClassExplanation]]) -> str:
+    from tabulate import tabulate
+
     parts = ["# ViP: symptom similarities and Merge Prompt attention\n"]
     for (path, truth), classes in zip(items, explanations):
         parts.append(f"## {image_title(path, truth)}\n")
@@ -136,6 +147,9 @@ def main(argv: list[str] | None = None) -> tuple[str, str]:
     require_dassl()
     from dassl.engine import build_trainer
     from dassl.utils import set_random_seed
+    from tabulate import tabulate
+
+    from medprompt.methods.vip import explain
 
     from trainers.launch import setup_cfg
 

@@ -2,7 +2,7 @@
 
 Examples (see docs/DESCRIPTIONS.md):
   OPENAI_API_KEY=... python generate_descriptions.py --dataset FFA --model gpt-4o-mini
-  python generate_descriptions.py --classes "normal lung,pneumonia" --modality "chest X-ray" \
+  python generate_descriptions.py --classes "normal lung,pneumonia" --modality "chest X-ray" \\
       --name Pneumonia --question-set vip_symptoms --base-url http://localhost:11434/v1 --model llama3.1
 Running the same command again resumes: classes already written are skipped.
 """
@@ -16,11 +16,12 @@ import sys
 from pathlib import Path
 
 from medprompt.data.classnames import normalize_classname
-from medprompt.utils.entrypoint import run_main
+from medprompt.utils.entrypoint import USER_ERROR_STATUS, run_main
 from medprompt.utils.errors import ConfigError, UserError
-from medprompt.llm.client import ChatAsker, ChatSettings, RetryPolicy, make_client, redact, server_host
-from medprompt.llm.generate import generate
 from medprompt.llm.questions import available_question_sets, load_question_set
+from medprompt.llm.redact import redact
+
+# the openai client (medprompt.llm.client, .generate) is imported once the command line is checked
 
 log = logging.getLogger("medprompt.llm")
 # Local servers (vLLM, Ollama) accept any key, but the client refuses to start without one.
@@ -127,7 +128,8 @@ def resolve_classes(args: argparse.Namespace) -> tuple[list[str], str | None, st
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the command; 0 when every class is in the file, 1 otherwise."""
+    """Run the command; 0 when every class is in the file, 1 when some are not, 2 for a user mistake (no API
+    key, an unknown dataset or question set), as for every entry point (medprompt/utils/entrypoint.py)."""
     args = build_parser().parse_args(argv)
     key_env = args.api_key_env or ("AZURE_OPENAI_API_KEY" if args.azure else "OPENAI_API_KEY")
     api_key = args.api_key or os.environ.get(key_env)
@@ -142,7 +144,7 @@ def main(argv: list[str] | None = None) -> int:
         return _run(args, api_key, key_env)
     except UserError as exc:  # one line, with the key redacted; other errors are bugs (medprompt.utils.entrypoint)
         log.error("%s", redact(str(exc), [api_key]))
-        return 1
+        return USER_ERROR_STATUS
     finally:
         root.removeHandler(handler)
         root.setLevel(old_level)
@@ -164,6 +166,9 @@ def _run(args: argparse.Namespace, api_key: str | None, key_env: str) -> int:
         for _, user in qset.prompts(normalize_classname(classes[0]), modality):
             print(f"user: {user}")
         return 0
+
+    from medprompt.llm.client import ChatAsker, ChatSettings, RetryPolicy, make_client, server_host
+    from medprompt.llm.generate import generate
 
     base_url = args.base_url or os.environ.get("AZURE_OPENAI_ENDPOINT" if args.azure else "OPENAI_BASE_URL")
     if not api_key:

@@ -9,6 +9,7 @@ from medprompt.utils.timing import RUN_TIMER  # noqa: F401  (first: the run's cl
 from medprompt.utils import threads
 
 threads.prepare_environment()  # before torch loads OpenMP: waiting threads sleep, not spin
+# torch, open_clip and Dassl are imported after the command line is checked (medprompt/run/precheck.py)
 
 
 def require_dassl() -> None:
@@ -19,10 +20,19 @@ def require_dassl() -> None:
                  "(KaiyangZhou/Dassl.pytorch), as the README says, then run again.")
 
 
-def run() -> None:
+def checked_args(argv: list[str] | None = None):
+    """The command line, refused before the heavy imports when a name, key, value or path is wrong."""
+    from medprompt.run.precheck import check_train_args
     from medprompt.run.train_args import build_parser
 
-    args = build_parser().parse_args()
+    args = build_parser().parse_args(argv)
+    for note in check_train_args(args):
+        print(f"Note: {note}", flush=True)
+    return args
+
+
+def run() -> None:
+    args = checked_args()
     require_dassl()
     from trainers.launch import main
 

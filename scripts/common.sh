@@ -14,6 +14,19 @@ set -euo pipefail
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 PYTHON="${PYTHON:-python}"
 
+# run_method METHOD PROTOCOL ARG ...: a per-method script (scripts/<Method>/<protocol>.sh). It also takes the
+# positional arguments of the publisher's own script (medprompt/sweep/script_forms.py turns them into the form
+# above) and prints its own usage when called wrongly, or with --help.
+run_method() {
+    local method="$1" protocol="$2"; shift 2
+    local code
+    code="$(SCRIPT="$0" PYTHONPATH="$REPO${PYTHONPATH:+:$PYTHONPATH}" "$PYTHON" -m medprompt.sweep.script_forms \
+        "$method" "$protocol" "$@")" || exit $?
+    case "${1:-}" in -h|--help) echo "$code"; exit 0 ;; esac
+    eval "$code"
+    run_protocol "$protocol" "$method" "$@"
+}
+
 usage() {
     echo "usage: $(basename "$0") METHOD CONFIG DATASET [KEY VALUE ...]  (environment: DATA, OUTPUT, SEEDS, ...)" >&2
     exit 2

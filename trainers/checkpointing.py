@@ -123,8 +123,15 @@ class CheckpointMixin:
     def _read_fitting_checkpoint(self, name: str, path) -> dict:
         """A learner's checkpoint, refused with a clear message when unreadable or made for another model."""
         ckpt = checkpoints.read_checkpoint(path, map_location=self.device)
-        self._check_meta(str(path), ckpt.get("meta", {}))
-        check_shapes(str(path), self._models[name], ckpt["state_dict"])
+        made_by, mine = ckpt.get("meta", {}).get("trainer"), self.cfg.TRAINER.NAME
+        try:
+            self._check_meta(str(path), ckpt.get("meta", {}))
+            check_shapes(str(path), self._models[name], ckpt["state_dict"])
+        except CheckpointMismatchError as err:
+            if made_by and made_by != mine:  # say so first: the settings differ because the method does
+                raise CheckpointMismatchError(f"Checkpoint {path} was made by the trainer {made_by}, not {mine} "
+                                              f"(--trainer): give --trainer {made_by}, or a {mine} run. {err}") from None
+            raise
         return ckpt
 
     @staticmethod

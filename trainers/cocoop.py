@@ -38,6 +38,9 @@ class CoCoOp(CoOp):
     def build_learner(self):
         if self.opts.CSC:
             raise ConfigError("TRAINER.COCOOP.CSC: CoCoOp shifts one shared context per image; set CSC False")
+        if self.opts.CLASS_TOKEN_POSITION != "end":
+            raise ConfigError("TRAINER.COCOOP.CLASS_TOKEN_POSITION: CoCoOp (as published) puts the class name at the "
+                              "end; set it to end")
         prompts = super().build_learner()
         self.meta_net = MetaNet(self.embed_dim, self.text_encoder.width)
         return CoCoOpLearner(prompts, self.meta_net)

@@ -13,6 +13,7 @@ from dassl.engine import TRAINER_REGISTRY
 from yacs.config import CfgNode as CN
 
 from medprompt.utils.errors import ConfigError
+from medprompt.run.choices import PRECISIONS
 
 
 def add_common_config(cfg: CN) -> None:
@@ -26,7 +27,6 @@ def add_common_config(cfg: CN) -> None:
     cfg.TEST.EVALUATOR = "MedicalClassification"
 
 
-PRECISIONS = ("fp32", "fp16", "bf16")
 
 
 def check_config(cfg: CN) -> list[str]:

@@ -40,6 +40,7 @@ def add_prompt_keys(node: CN, n_ctx: int, ctx_init: str, depth: int = 1, templat
     node.DEPTH = depth  # 1 = shallow (CoOp); >1 also prompts layers 1..DEPTH-1 of the text tower
     node.TEMPLATE = template  # text after the context; "{}" is the class name, which ends the prompt
     node.CSC = False  # class-specific context
+    node.CLASS_TOKEN_POSITION = "end"  # end, middle or front: where the class name sits among the context (CoOp)
 
 
 def add_config(cfg):
@@ -61,15 +62,17 @@ class CoOp(StackingMixin, PromptTrainerBase):
         depth = self.prompt_depth(f"TRAINER.{self.OPTS}.DEPTH", o.DEPTH)
         n_cls = len(self.classnames) if o.CSC else 0
         self.prompts = TextPrompts(self.text_encoder, o.N_CTX, depth, o.CTX_INIT, n_cls)
-        self.classifier = PromptedClassifier(self.text_encoder, self.classnames, self.prompts, o.TEMPLATE).to(self.device)
+        self.classifier = PromptedClassifier(self.text_encoder, self.classnames, self.prompts, o.TEMPLATE,
+                                             o.CLASS_TOKEN_POSITION).to(self.device)
         print(f"Prompts: N_CTX={o.N_CTX}, DEPTH={depth}, CSC={bool(o.CSC)}, template {o.TEMPLATE!r}, "
+              f"class token {o.CLASS_TOKEN_POSITION}, "
               f"initialised from {self.prompts.initialised_from!r}")
         self.check_stacking_config()
         return self.prompts
 
     def checkpoint_meta(self) -> dict:
         return {**super().checkpoint_meta(), "n_ctx": self.opts.N_CTX, "depth": self.prompts.depth,
-                "csc": self.prompts.class_specific}
+                "csc": self.prompts.class_specific, "class_token_position": self.classifier.position}
 
     def before_train(self):
         self.stacking_before_train()

@@ -18,6 +18,7 @@ from dassl.utils import collect_env_info, set_random_seed, setup_logger
 import datasets
 import trainers
 from medprompt.run.config_layers import backbone_layer, describe_layers, merge_layer
+from medprompt.run.key_cache import remember_keys
 from medprompt.run.run_settings import check_output_dir
 from medprompt.run.train_args import config_layers
 from medprompt.utils import threads
@@ -72,6 +73,7 @@ def main(args: argparse.Namespace) -> None:
 
     threads_line = threads.apply()
     cfg = setup_cfg(args)
+    remember_keys(cfg)  # the next command checks its key names before these imports
     config_warnings = check_config(cfg)
     check_output_dir(cfg, overwrite=args.overwrite)
     setup_logger(cfg.OUTPUT_DIR)

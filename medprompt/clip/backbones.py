@@ -50,6 +50,7 @@ ALIASES: dict[str, tuple[str, str]] = {
     "rn50": ("RN50", "openai"),
     # QuiltNet ViT-B/32: the open_clip-format Hugging Face repo wisdomik/QuiltNet-B-32
     "quiltnet": ("hf-hub:wisdomik/QuiltNet-B-32", ""),
+    "rn101": ("RN101", "openai"),
     # the tiny CLIP of the synthetic world, shipped in this repository (scripts/train_synth_clip.py)
     "synth-clip": (f"local-dir:{BACKBONES / 'synth-clip'}", ""),
 }

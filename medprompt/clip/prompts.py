@@ -14,14 +14,41 @@ from torch import Tensor, nn
 
 from medprompt.utils.errors import ConfigError
 from medprompt.clip.text_encoder import PromptedTextEncoder
+from medprompt.run.choices import CLASS_TOKEN_POSITIONS
 
 PLACEHOLDER = "X"
 
 
-def prompt_texts(classnames: Sequence[str], n_ctx: int, template: str = "{}.") -> list[str]:
-    """'X X X X glaucoma.' for each class: placeholders, then the template filled with the name."""
-    prefix = " ".join([PLACEHOLDER] * n_ctx)
-    return [f"{prefix} {template.format(name)}" for name in classnames]
+def prompt_texts(classnames: Sequence[str], n_ctx: int, template: str = "{}.", position: str = "end") -> list[str]:
+    """'X X X X glaucoma.' for each class: placeholders, then the template filled with the name.
+
+    `position` places the class name as CoOp's CLASS_TOKEN_POSITION does (KaiyangZhou/CoOp,
+    trainers/coop.py, PromptLearner.forward, commit ff61507): "end" after the n_ctx context vectors,
+    "middle" after the first n_ctx // 2 of them, "front" before all of them; the rest of the template
+    (CoOp's ".") stays last.
+    """
+    if position == "end":
+        prefix = " ".join([PLACEHOLDER] * n_ctx)
+        return [f"{prefix} {template.format(name)}" for name in classnames]
+    if position not in CLASS_TOKEN_POSITIONS:
+        raise ConfigError(f"CLASS_TOKEN_POSITION must be one of {', '.join(CLASS_TOKEN_POSITIONS)}, got {position!r}")
+    if not template.startswith("{}"):
+        raise ConfigError(f"CLASS_TOKEN_POSITION {position} needs a TEMPLATE that starts with the class name "
+                          f"('{{}}.', CoOp's), got {template!r}")
+    before = n_ctx // 2 if position == "middle" else 0
+    first, second = " ".join([PLACEHOLDER] * before), " ".join([PLACEHOLDER] * (n_ctx - before))
+    return [" ".join(filter(None, (first, name, second))) + template[2:] for name in classnames]
+
+
+def context_positions(encoder: PromptedTextEncoder, classnames: Sequence[str], n_ctx: int,
+                      position: str) -> Tensor:
+    """[n_cls, n_ctx] token positions of the context vectors in each class's prompt (see prompt_texts)."""
+    before = {"end": n_ctx, "middle": n_ctx // 2, "front": 0}[position]
+    rows = []
+    for name in classnames:
+        k = 0 if position == "end" else encoder.word_count(name)
+        rows.append([1 + i if i < before else 1 + k + i for i in range(n_ctx)])
+    return torch.tensor(rows, dtype=torch.long)
 
 
 class TextPrompts(nn.Module):
@@ -73,13 +100,24 @@ class PromptedClassifier(nn.Module):
     """
 
     def __init__(self, encoder: PromptedTextEncoder, classnames: Sequence[str], prompts: TextPrompts,
-                 template: str = "{}."):
+                 template: str = "{}.", position: str = "end"):
         super().__init__()
+        if position != "end" and prompts.depth > 1:
+            raise ConfigError(f"CLASS_TOKEN_POSITION {position} is CoOp's, for shallow prompts; deep prompts "
+                              f"(DEPTH {prompts.depth}) sit at the positions right after the start token: use end")
         self.encoder = encoder
         self.prompts = prompts
-        tokens = encoder.tokenize(prompt_texts(classnames, prompts.n_ctx, template))
+        self.position = position
+        tokens = encoder.tokenize(prompt_texts(classnames, prompts.n_ctx, template, position))
         self.register_buffer("tokens", tokens, persistent=False)
         self.classnames = list(classnames)
+        if position != "end":
+            index = context_positions(encoder, classnames, prompts.n_ctx, position)
+            placeholder = encoder.tokenize([PLACEHOLDER])[0, 1]
+            if not bool((tokens.gather(1, index) == placeholder).all()):
+                raise ConfigError(f"CLASS_TOKEN_POSITION {position}: a class name tokenises differently inside "
+                                  "the prompt than alone; use end")
+            self.register_buffer("ctx_index", index, persistent=False)
 
     def forward(self, class_ids: Tensor | None = None, ctx_shift: Tensor | None = None) -> Tensor:
         """Unnormalised features of the prompted text of the given classes (all by default).
@@ -92,4 +130,16 @@ class PromptedClassifier(nn.Module):
             ctx = ctx if class_ids is None else ctx[class_ids]
         if ctx_shift is not None:
             ctx = ctx + ctx_shift
+        if self.position != "end":
+            ctx = self._placed(tokens, ctx, self.ctx_index if class_ids is None else self.ctx_index[class_ids])
         return self.encoder(tokens, ctx=ctx, deep_ctx=list(self.prompts.deep_ctx))
+
+    def _placed(self, tokens: Tensor, ctx: Tensor, index: Tensor) -> Tensor:
+        """[B, m, width] vectors for positions 1..m: the frozen token embeddings with the context vectors
+        put at each class's context positions (the encoder splices them in after the start token)."""
+        last = int(index.max())
+        with torch.no_grad():
+            frozen = self.encoder.token_embeddings(tokens)[:, 1:last + 1]
+        ctx = ctx if ctx.dim() == 3 else ctx.unsqueeze(0).expand(tokens.shape[0], -1, -1)
+        where = (index - 1).to(frozen.device).unsqueeze(-1).expand(-1, -1, frozen.shape[-1])
+        return frozen.to(ctx.dtype).scatter(1, where, ctx)

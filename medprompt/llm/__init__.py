@@ -6,10 +6,22 @@ server through the `openai` client (OpenAI itself or any compatible server) and 
 `generate_descriptions.py` at the repository root is the command-line front end.
 """
 
-from medprompt.llm.client import ChatAsker, ChatSettings, GenerationError, RetryPolicy, make_client, server_host
-from medprompt.llm.generate import RunSummary, generate
-from medprompt.llm.parsing import ParsedAnswer, parse_answer
-from medprompt.llm.questions import QuestionSet, available_question_sets, load_question_set
+import importlib
+
+# Loaded on first use (PEP 562): the `openai` client takes over a second to import, and a command that
+# refuses a mistake in its arguments (generate_descriptions.py) should not wait for it.
+_WHERE = {
+    "ChatAsker": "client", "ChatSettings": "client", "GenerationError": "client", "RetryPolicy": "client",
+    "make_client": "client", "server_host": "client", "RunSummary": "generate", "generate": "generate",
+    "ParsedAnswer": "parsing", "parse_answer": "parsing", "QuestionSet": "questions",
+    "available_question_sets": "questions", "load_question_set": "questions",
+}
+
+
+def __getattr__(name: str):
+    if name in _WHERE:
+        return getattr(importlib.import_module(f"medprompt.llm.{_WHERE[name]}"), name)
+    raise AttributeError(f"module 'medprompt.llm' has no attribute {name!r}")
 
 __all__ = [
     "ChatAsker",

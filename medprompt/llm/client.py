@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 import openai
 
 from medprompt.utils.errors import ConfigError, UserError
+from medprompt.llm.redact import redact  # noqa: F401  (also imported from here)
 
 log = logging.getLogger(__name__)
 
@@ -90,14 +91,6 @@ def server_host(url: object) -> str | None:
     if not parts.hostname:
         return None
     return f"{parts.hostname}:{parts.port}" if parts.port else parts.hostname
-
-
-def redact(text: str, secrets: Iterable[str | None]) -> str:
-    """`text` with every secret replaced by '***'."""
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, "***")
-    return text
 
 
 def describe_error(exc: BaseException, secrets: Iterable[str | None] = ()) -> str:

@@ -16,6 +16,7 @@ from medprompt.utils.errors import UserError
 from medprompt.results.render import FORMATS, render
 from medprompt.results.runs import read_tree
 from medprompt.results.tables import build_tables
+from medprompt.utils.path_checks import check_folder
 
 _SHOWN_STRAYS = 3
 
@@ -51,6 +52,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command; returns the exit status."""
     args = build_parser().parse_args(argv)
     try:
+        check_folder(args.output_dir, "OUTPUT_DIR")
         scan = read_tree(args.output_dir)
         tables = build_tables(scan, args.metric, args.protocol, args.methods, args.seeds, args.ignore_key)
     except (OSError, UserError) as error:

@@ -18,6 +18,7 @@ from medprompt.utils.errors import ConfigError
 from medprompt.results.aggregate import Summary, summarise
 from medprompt.results.runs import Run, TreeScan
 from medprompt.results.stats import harmonic_mean
+from medprompt.utils.suggest import did_you_mean
 
 AVERAGE = "Average"
 BASE2NEW_LEAVES = {"train_base": "base", "test_new": "new"}
@@ -87,8 +88,8 @@ def _check_methods(runs: Sequence[Run], wanted: Sequence[str] | None) -> None:
     names = {r.trainer for r in runs} | {f"{r.trainer}/{r.config_name}" for r in runs}
     unknown = [w for w in wanted if w not in names]
     if unknown:
-        raise ConfigError(f"unknown method(s) {', '.join(unknown)}; trainers found: "
-                         f"{', '.join(sorted({r.trainer for r in runs}))}")
+        raise ConfigError(f"unknown method(s) {', '.join(unknown)}{did_you_mean(unknown[0], names)}; trainers "
+                         f"found: {', '.join(sorted({r.trainer for r in runs}))}")
 
 
 def _average(parts: list[Summary], datasets: Sequence[str], where: str) -> Summary:
@@ -227,15 +228,15 @@ def build_tables(
                                        for p in protocols)]
         if not runs:
             found = sorted({r.protocol for r in scan.runs})
-            raise ConfigError(f"{scan.root}: no run under protocol(s) {', '.join(protocols)}; "
-                             f"protocols found: {', '.join(found)}")
+            raise ConfigError(f"{scan.root}: no run under protocol(s) {', '.join(protocols)}"
+                             f"{did_you_mean(protocols[0], found)}; protocols found: {', '.join(found)}")
     _check_methods(runs, methods)
     have = available_metrics(runs)
     missing = [m for m in metrics if m not in have]
     if missing:
         listed = ", ".join(sorted(have)) or "none (no finished run)"
-        raise ConfigError(f"{scan.root}: metric(s) {', '.join(missing)} in no finished run; "
-                         f"metrics found: {listed}")
+        raise ConfigError(f"{scan.root}: metric(s) {', '.join(missing)} in no finished run"
+                         f"{did_you_mean(missing[0], have)}; metrics found: {listed}")
     # keyed by base-to-new too, so plain runs in a folder named like a base-to-new pair stay separate
     groups: dict[tuple[str, bool], list[tuple[Run, str]]] = {}
     root_name = scan.root.resolve().name

@@ -14,7 +14,8 @@ A config name, as the protocol scripts and the output tree use it, is `<backbone
 yamls name in a `_BASE_:` key (a path or a list of paths, relative to the yaml); they are never picked by name.
 
 The former full files `configs/trainers/<Method>/<name>.yaml` are read as the config name `<name>` of
-`<Method>` (see `legacy_config`). Run `python -m medprompt.run.config_layers METHOD CONFIG` to list the layers.
+`<Method>` (see `legacy_config`). Run `python -m medprompt.run.config_layers METHOD CONFIG` to list the layers
+and the keys each sets.
 """
 
 from __future__ import annotations
@@ -196,12 +197,16 @@ def describe_layers(layers: list[Layer]) -> str:
 
 
 def main(argv: list[str]) -> int:
-    """`python -m medprompt.run.config_layers METHOD CONFIG`: print the layers, or the error and exit 2."""
+    """`python -m medprompt.run.config_layers METHOD CONFIG`: print the layers and the keys each sets, or the
+    error and exit 2."""
     if len(argv) != 2:
-        print("usage: python -m medprompt.run.config_layers METHOD CONFIG", file=sys.stderr)
+        print("usage: python -m medprompt.run.config_layers METHOD CONFIG  (the layers, and the keys each sets)",
+              file=sys.stderr)
         return 2
+    from medprompt.run.layer_keys import describe_layer_keys
+
     try:
-        print(describe_layers(config_layers(*argv)))
+        print(describe_layer_keys(config_layers(*argv)))
     except ConfigLayerError as err:
         print(err, file=sys.stderr)
         return 2

@@ -5,8 +5,10 @@
     python sweep.py base2new ... --executor slurm --partition gpu --gpus-per-job 1 --no-wait
     python sweep.py status --output output
 
-Finished runs are skipped, unfinished ones cleared and run again, `--redo` runs everything again,
-`--dry-run` prints the train.py commands. Words after `--` are KEY VALUE options for every run.
+Finished runs are skipped; unfinished ones resume from their last checkpoint (written every epoch; what
+else is in their folder is removed, their logs kept); `--redo` runs everything again from scratch;
+`--dry-run` prints the train.py commands. Words after `--` are KEY VALUE options for every run. While runs
+go, a line per running run shows its epoch and eta, and a last line the eta of the whole sweep.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from medprompt.sweep.executors import SlurmExecutor, SlurmSettings, executor_for
 from medprompt.sweep.grid import PROTOCOLS, Grid, GridError, expand, show
 from medprompt.sweep.task import DONE, FAILED, QUEUED, RUNNING, Task, state_dir, task_state
 from medprompt.results.runs import run_finished
+from medprompt.run.precheck import check_sweep_args
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -137,7 +140,7 @@ def plan(grid: Grid, args) -> tuple[list[Task], list[Task]]:
             print(f"Skipping {task.folder}: finished")
             continue
         if not finished and Path(task.folder).is_dir():
-            print(f"{task.folder}: unfinished ({reason}); running it again")
+            print(f"{task.folder}: unfinished ({reason}); resuming it from its last checkpoint, if it has one")
         rerun.add(task.folder)
         todo.append(task)
     return tasks, todo
@@ -173,24 +176,12 @@ def failure_lines(tasks: list[Task], found: dict[str, tuple[str, str]], executor
     return lines
 
 
-def wait(tasks: list[Task], executor, poll: float) -> dict[str, tuple[str, str]]:
-    """Progress bar over the runs until none is queued or running; returns their final states."""
-    from tqdm import tqdm
+def wait(tasks: list[Task], executor, poll: float, output: str, jobs: int) -> dict[str, tuple[str, str]]:
+    """A line per running run and the overall eta (medprompt/sweep/progress.py) until none is queued or
+    running; returns their final states."""
+    from medprompt.sweep.progress import follow
 
-    bar = tqdm(total=len(tasks), desc="runs", unit="run", file=sys.stderr, dynamic_ncols=True)
-    try:
-        while True:
-            found = states(tasks, executor)
-            counts = Counter(state for state, _ in found.values())
-            bar.update(counts[DONE] + counts[FAILED] - bar.n)
-            bar.set_postfix(done=counts[DONE], running=counts[RUNNING], failed=counts[FAILED],
-                            queued=counts[QUEUED], refresh=False)
-            bar.refresh()
-            if counts[RUNNING] + counts[QUEUED] == 0 and not executor.busy():
-                return found
-            time.sleep(poll)
-    finally:
-        bar.close()
+    return follow(tasks, lambda: states(tasks, executor), executor.busy, output, jobs, poll)
 
 
 def time_line(tasks: list[Task], seconds: float, jobs: int) -> str:
@@ -220,8 +211,7 @@ def print_table(output: str, grid: Grid) -> int:
 def run_sweep(args, opts: list[str]) -> int:
     if not args.data:
         raise GridError("Set DATA (or --data) to the folder that holds the datasets (e.g. DATA=/data/medical)")
-    if not Path(args.data).is_dir():
-        raise GridError(f"DATA={args.data} is not a folder")
+    check_sweep_args(args.methods, [*args.datasets, *args.targets], opts, args.data)
     grid = make_grid(args, opts)
     if args.no_wait and args.executor != "slurm":
         raise GridError("--no-wait needs --executor slurm (local runs end with the sweep)")
@@ -250,7 +240,8 @@ def run_planned(args, grid: Grid, executor) -> int:
         print(f"Submitted; follow with: python sweep.py status --output {args.output}")
         return 0
     poll = args.poll if args.poll is not None else (0.5 if args.executor == "local" else 2.0)
-    found = wait(todo, executor, poll) if todo else {}
+    jobs = args.jobs if args.executor == "local" else max(1, len(todo))
+    found = wait(todo, executor, poll, args.output, jobs) if todo else {}
     failed = failure_lines(todo, found, executor)
     print(f"Sweep finished: {len(todo) - len(failed)} run(s) done, {len(failed)} failed, "
           f"{len(tasks) - len(todo)} skipped as finished", flush=True)

@@ -22,6 +22,7 @@ from medprompt.run.config_layers import ConfigLayerError, config_layers
 from medprompt.utils.errors import ConfigError
 from medprompt.results.output_tree import RunKey, dataset_config_file, run_dir
 from medprompt.utils.paths import REPO
+from medprompt.run.precheck import config_error_with_hint
 
 PROTOCOLS = ("zeroshot", "fewshot", "base2new", "crossmodal")
 DEFAULT_SHOTS = {"zeroshot": (0,), "fewshot": (1, 2, 4, 8, 16), "base2new": (16,), "crossmodal": (0,)}
@@ -101,7 +102,7 @@ class Grid:
             try:
                 config_layers(trainer, config)
             except ConfigLayerError as err:
-                return str(err)
+                return str(config_error_with_hint(trainer, config, err))  # with the closest config name
         return ""
 
     def pairs(self) -> list[tuple[str, str]]:

@@ -88,8 +88,8 @@ def run_task(task: Task, launch: Launch = cold_launch, how: str = "") -> bool:
     interpreter, medprompt/sweep/warm.py); `how`, when given, is logged under the command line.
 
     A run that reads another run's output (`after`) fails at once, naming it, when that run is not
-    finished. An unfinished run's checkpoints are cleared first (so Dassl restarts instead of resuming a
-    failed run); with `redo` the whole folder is removed.
+    finished. An unfinished run's folder keeps its logs and its resumable checkpoint (everything else is
+    cleared first), so the run resumes where it stopped; with `redo` the whole folder is removed.
     """
     _mark(task, RUNNING)
     missing = [dep for dep in task.after if not run_finished(dep)[0]]

@@ -1,3 +1,5 @@
 #!/usr/bin/env bash
-# CoOp under the fewshot protocol: see scripts/fewshot.sh.   DATA=/data scripts/CoOp/fewshot.sh CONFIG DATASET [KEY VALUE ...]
-exec "$(dirname "$0")/../fewshot.sh" CoOp "$@"
+# CoOp under the fewshot protocol (scripts/fewshot.sh). Usage, with the publisher's own positional form where it
+# has one: scripts/CoOp/fewshot.sh --help.   DATA=/data scripts/CoOp/fewshot.sh CONFIG DATASET [KEY VALUE ...]
+source "$(dirname "$0")/../common.sh"
+run_method CoOp fewshot "$@"

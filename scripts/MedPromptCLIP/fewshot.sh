@@ -1,3 +1,5 @@
 #!/usr/bin/env bash
-# MedPromptCLIP under the fewshot protocol: see scripts/fewshot.sh.   DATA=/data scripts/MedPromptCLIP/fewshot.sh CONFIG DATASET [KEY VALUE ...]
-exec "$(dirname "$0")/../fewshot.sh" MedPromptCLIP "$@"
+# MedPromptCLIP under the fewshot protocol (scripts/fewshot.sh). Usage, with the publisher's own positional form where it
+# has one: scripts/MedPromptCLIP/fewshot.sh --help.   DATA=/data scripts/MedPromptCLIP/fewshot.sh CONFIG DATASET [KEY VALUE ...]
+source "$(dirname "$0")/../common.sh"
+run_method MedPromptCLIP fewshot "$@"

@@ -1,3 +1,5 @@
 #!/usr/bin/env bash
-# MedPromptCLIP_CoOp under the fewshot protocol: see scripts/fewshot.sh.   DATA=/data scripts/MedPromptCLIP_CoOp/fewshot.sh CONFIG DATASET [KEY VALUE ...]
-STACK_ON=${STACK_ON:-MedPromptCLIP} exec "$(dirname "$0")/../fewshot.sh" MedPromptCLIP_CoOp "$@"
+# MedPromptCLIP_CoOp under the fewshot protocol (scripts/fewshot.sh). Usage, with the publisher's own positional form where it
+# has one: scripts/MedPromptCLIP_CoOp/fewshot.sh --help.   DATA=/data scripts/MedPromptCLIP_CoOp/fewshot.sh CONFIG DATASET [KEY VALUE ...]
+source "$(dirname "$0")/../common.sh"
+STACK_ON=${STACK_ON:-MedPromptCLIP} run_method MedPromptCLIP_CoOp fewshot "$@"

@@ -1,3 +1,5 @@
 #!/usr/bin/env bash
-# TextLinearProbe under the fewshot protocol: see scripts/fewshot.sh.   DATA=/data scripts/TextLinearProbe/fewshot.sh CONFIG DATASET [KEY VALUE ...]
-exec "$(dirname "$0")/../fewshot.sh" TextLinearProbe "$@"
+# TextLinearProbe under the fewshot protocol (scripts/fewshot.sh). Usage, with the publisher's own positional form where it
+# has one: scripts/TextLinearProbe/fewshot.sh --help.   DATA=/data scripts/TextLinearProbe/fewshot.sh CONFIG DATASET [KEY VALUE ...]
+source "$(dirname "$0")/../common.sh"
+run_method TextLinearProbe fewshot "$@"

@@ -1,3 +1,5 @@
 #!/usr/bin/env bash
-# TipAdapter under the fewshot protocol: see scripts/fewshot.sh.   DATA=/data scripts/TipAdapter/fewshot.sh CONFIG DATASET [KEY VALUE ...]
-exec "$(dirname "$0")/../fewshot.sh" TipAdapter "$@"
+# TipAdapter under the fewshot protocol (scripts/fewshot.sh). Usage, with the publisher's own positional form where it
+# has one: scripts/TipAdapter/fewshot.sh --help.   DATA=/data scripts/TipAdapter/fewshot.sh CONFIG DATASET [KEY VALUE ...]
+source "$(dirname "$0")/../common.sh"
+run_method TipAdapter fewshot "$@"

@@ -1,3 +1,5 @@
 #!/usr/bin/env bash
-# TipAdapterF under the fewshot protocol: see scripts/fewshot.sh.   DATA=/data scripts/TipAdapterF/fewshot.sh CONFIG DATASET [KEY VALUE ...]
-exec "$(dirname "$0")/../fewshot.sh" TipAdapterF "$@"
+# TipAdapterF under the fewshot protocol (scripts/fewshot.sh). Usage, with the publisher's own positional form where it
+# has one: scripts/TipAdapterF/fewshot.sh --help.   DATA=/data scripts/TipAdapterF/fewshot.sh CONFIG DATASET [KEY VALUE ...]
+source "$(dirname "$0")/../common.sh"
+run_method TipAdapterF fewshot "$@"

@@ -15,7 +15,6 @@ pydicom = pytest.importorskip("pydicom", reason="pydicom is in requirements.txt"
 from pydicom.data import get_testdata_file  # noqa: E402
 from pydicom.pixels import apply_color_lut, apply_modality_lut, apply_voi_lut  # noqa: E402
 
-import tiny_data  # noqa: E402,F401  (puts the repository on sys.path)
 from medprompt.data.decode import DecodeError, DecodeRule, decode_image, inspect_image  # noqa: E402
 from medprompt.data.images import survey_images  # noqa: E402
 

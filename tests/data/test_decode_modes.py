@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 from PIL import Image
 
-import tiny_data  # noqa: F401  (puts the repository on sys.path)
 from medprompt.data.decode import DecodeRule, decode_image, inspect_image
 from medprompt.utils.errors import ConfigError
 

@@ -11,7 +11,7 @@ import pytest
 
 import demo
 from medprompt.demo.plan import METHODS, NEW_OPTION, with_sources
-from medprompt.demo.progress import LiveLines, phase_of
+from medprompt.sweep.live_lines import LiveLines, phase_of
 from medprompt.demo.report import demo_tables, gap_table
 from medprompt.results.render import DASH
 from medprompt.synthetic.diseases import MODALITIES

@@ -228,7 +228,7 @@ def test_cli_writes_the_file_and_never_shows_the_key(server, tmp_path, monkeypat
     # the server echoes the key in its errors, as some providers do
     server.script = [("status", 429, f"rate limited for key {KEY}"), ("status", 401, f"bad key {KEY}")]
     out = tmp_path / "llm" / "COVID_19.json"
-    assert generate_descriptions.main(cli_args(server, out)) == 1  # the 401 is not retried
+    assert generate_descriptions.main(cli_args(server, out)) == 2  # the 401 (a refused key: a user mistake) is not retried
     assert generate_descriptions.main(cli_args(server, out)) == 0  # resumes and finishes
     assert list(load(out)) == CLASSES
     assert all(r["headers"]["authorization"] == f"Bearer {KEY}" for r in server.requests)
@@ -279,7 +279,7 @@ def test_cli_print_prompts_sends_nothing(server, tmp_path, capsys):
 def test_cli_bad_input_gives_one_clear_error(tmp_path, monkeypatch, caplog, argv, message):
     for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "MEDPROMPT_LLM_MODEL"):
         monkeypatch.delenv(name, raising=False)
-    assert generate_descriptions.main([*argv, "--output-dir", str(tmp_path)]) == 1
+    assert generate_descriptions.main([*argv, "--output-dir", str(tmp_path)]) == 2  # a user mistake, as for every entry point
     assert message in caplog.text
 
 
