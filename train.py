@@ -59,19 +59,43 @@ def build_parser() -> argparse.ArgumentParser:
                    help="log Dassl's full system report (pip, CUDA, CPU; about 2 s) instead of the one-line summary")
     p.add_argument("--overwrite", action="store_true",
                    help="replace a run in --output-dir that was made with other settings (default: refuse)")
+    p.add_argument("--generic", action="store_true",
+                   help="the method's generic settings, no published layer (same as PUBLISHED_SETTINGS False)")
+    p.add_argument("--print-config", action="store_true",
+                   help="print the merged config as YAML (its layers as comments) and exit, reading no data")
     p.add_argument("opts", default=None, nargs=argparse.REMAINDER, help="modify config options from the command line")
     return p
 
 
 def config_layers(args):
-    """The yaml layers of this run, in merge order (medprompt/config_layers.py)."""
+    """The yaml layers of this run, in merge order (medprompt/config_layers.py), with its published layers."""
+    return run_layers(args)[0]
+
+
+def run_layers(args):
+    """(layers, notes): the generic layers of the flags, then the published layers that match the run's
+    method, dataset, protocol and backbone (medprompt/run/published.py), placed after the method layers;
+    notes say which published files were skipped for their backbone."""
     from medprompt.config_layers import resolve_layers
+    from medprompt.run.published import SWITCH, RunKey, published_layers, run_protocol
 
-    return resolve_layers(trainer=args.trainer, config=args.config, backbone=args.backbone,
-                          config_file=args.config_file, dataset_config_file=args.dataset_config_file)
+    layers = resolve_layers(trainer=args.trainer, config=args.config, backbone=args.backbone,
+                            config_file=args.config_file, dataset_config_file=args.dataset_config_file)
+    draft = build_cfg(args, layers)  # the run's method, dataset and protocol, once every layer has spoken
+    if not draft[SWITCH]:
+        return layers, [f"{SWITCH} False (--generic): the generic settings, no published layer"]
+    backbone = next((layer.path.stem for layer in layers if layer.role == "backbone"), "")
+    variant = next((layer.path.stem for layer in layers if layer.role == "overlay" and layer.path.stem != backbone), "")
+    key = RunKey(method=draft.TRAINER.NAME, dataset=draft.DATASET.NAME, backbone=backbone,
+                 protocol=run_protocol(draft.DATASET.NUM_SHOTS, draft.DATASET.SUBSAMPLE_CLASSES, variant),
+                 shots=int(draft.DATASET.NUM_SHOTS))
+    published, notes = published_layers(key)
+    at = next((i for i, layer in enumerate(layers) if layer.role == "config file"), len(layers))
+    return layers[:at] + published + layers[at:], notes
 
 
-def setup_cfg(args):
+def build_cfg(args, layers):
+    """Dassl's defaults and every trainer's keys, the layers, the flags, then the trailing options."""
     from dassl.config import get_cfg_default
 
     import datasets
@@ -81,7 +105,7 @@ def setup_cfg(args):
     cfg = get_cfg_default()
     trainers.add_config(cfg)
     datasets.add_dataset_config(cfg)
-    for layer in config_layers(args):
+    for layer in layers:
         merge_layer(cfg, layer.path)
     raw_backbone = "" if backbone_layer(args.backbone) else args.backbone  # a layer when it names one
     for value, key in [
@@ -94,7 +118,14 @@ def setup_cfg(args):
             cfg.merge_from_list([key, value])
     if args.seed >= 0:  # 0 is a seed like any other
         cfg.SEED = args.seed
+    if getattr(args, "generic", False):
+        cfg.PUBLISHED_SETTINGS = False
     cfg.merge_from_list(args.opts or [])
+    return cfg
+
+
+def setup_cfg(args):
+    cfg = build_cfg(args, config_layers(args))
     cfg.freeze()
     return cfg
 
@@ -108,14 +139,21 @@ def system_summary() -> str:
             f"{device}, {torch.get_num_threads()} CPU threads, {platform.platform()}")
 
 
-def print_args(args, cfg) -> None:
+def layer_lines(args) -> str:
+    """The layers of the run as the log lists them, then the notes about skipped published files."""
     from medprompt.config_layers import describe_layers
 
+    layers, notes = run_layers(args)
+    return "\n".join([describe_layers(layers), "  command line   the flags, then the trailing options",
+                      *(f"  note           {note}" for note in notes)])
+
+
+def print_args(args, cfg) -> None:
     print("***************\n** Arguments **\n***************")
     for key in sorted(vars(args)):
         print(f"{key}: {getattr(args, key)}")
     print("*******************\n** Config layers **\n*******************")
-    print(f"{describe_layers(config_layers(args))}\n  command line   the flags, then the trailing options")
+    print(layer_lines(args))
     print("************\n** Config **\n************")
     print(cfg)
 
@@ -132,6 +170,12 @@ def main(args) -> None:
 
     RUN_TIMER.add("imports", time.perf_counter() - RUN_TIMER.start)
 
+    if args.print_config:  # before the output folder, the data and the backbone
+        cfg = setup_cfg(args)
+        print("# Config layers, in merge order (later wins):")
+        print("\n".join(f"#{line}" for line in layer_lines(args).splitlines()))
+        print(cfg.dump(), end="")
+        return
     threads_line = threads.apply()
     cfg = setup_cfg(args)
     config_warnings = check_config(cfg)

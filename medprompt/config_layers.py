@@ -31,6 +31,7 @@ from medprompt.errors import ConfigError
 
 CONFIGS = Path(__file__).resolve().parent.parent / "configs"
 BASE_KEY = "_BASE_"
+PUBLISHED_KEY = "_PUBLISHED_"  # a published layer's provenance (medprompt/run/published.py), not a config key
 _LEGACY = re.compile(r"(?:^|/)configs/trainers/(?P<method>[^/]+)/(?P<config>[^/]+)\.ya?ml$")
 
 
@@ -40,10 +41,12 @@ class ConfigLayerError(ConfigError):
 
 @dataclass(frozen=True)
 class Layer:
-    """One yaml merged into the config; `role` says why (dataset, backbone, method, overlay, config file)."""
+    """One yaml merged into the config; `role` says why (dataset, backbone, method, overlay, published, config
+    file); `source` names where a published layer's values come from."""
 
     role: str
     path: Path
+    source: str = ""
 
 
 def _names(folder: Path) -> list[str]:
@@ -180,6 +183,7 @@ def merge_layer(cfg: CfgNode, path: Path, _seen: tuple[Path, ...] = ()) -> None:
         raise ConfigLayerError(f"No config file {path}" + (f" (a {BASE_KEY} of {_seen[-1]})" if _seen else ""))
     except yaml.YAMLError as err:
         raise ConfigLayerError(f"Config file {path} is not valid YAML: {err}") from None
+    node.pop(PUBLISHED_KEY, None)
     for base in _yaml_bases(path, node):
         merge_layer(cfg, base, (*_seen, path.resolve()))
     try:
@@ -191,7 +195,8 @@ def merge_layer(cfg: CfgNode, path: Path, _seen: tuple[Path, ...] = ()) -> None:
 def describe_layers(layers: list[Layer]) -> str:
     """The layers as the log prints them, one a line in merge order, after the built-in defaults."""
     rows = ["  defaults       Dassl's, the project's and every trainer's keys"]
-    rows += [f"  {layer.role:<14} {layer.path}" for layer in layers]
+    rows += [f"  {layer.role:<14} {layer.path}" + (f"\n  {'':<14} from {layer.source}" if layer.source else "")
+             for layer in layers]
     return "\n".join(rows)
 
 
