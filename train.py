@@ -84,6 +84,8 @@ def run_layers(args):
     draft = build_cfg(args, layers)  # the run's method, dataset and protocol, once every layer has spoken
     if not draft[SWITCH]:
         return layers, [f"{SWITCH} False (--generic): the generic settings, no published layer"]
+    if any(layer.role == "published" for layer in layers):  # a publisher's own config name was given
+        return layers, []
     backbone = next((layer.path.stem for layer in layers if layer.role == "backbone"), "")
     variant = next((layer.path.stem for layer in layers if layer.role == "overlay" and layer.path.stem != backbone), "")
     key = RunKey(method=draft.TRAINER.NAME, dataset=draft.DATASET.NAME, backbone=backbone,

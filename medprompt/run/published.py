@@ -5,9 +5,13 @@ Their values live in small yamls, one per (method, protocol, dataset), merged ri
 layers when the run matches:
 
     configs/published/<Method>/<protocol>/_all.yaml              every dataset of the protocol
-    configs/published/<Method>/<protocol>/<dataset>.yaml         one dataset
     configs/published/<Method>/<protocol>/shots_<K>/_all.yaml    K shots (e.g. CoOp's epochs by shot count)
+    configs/published/<Method>/<protocol>/<dataset>.yaml         one dataset (its publisher wins)
     configs/published/<Method>/<protocol>/shots_<K>/<dataset>.yaml
+
+A publisher's own config names (CoOp's `rn50_ep50`, `--config-file configs/trainers/CoOp/rn50_ep50.yaml`) are
+configs/published/<Method>/named/<name>.yaml: `--config <name>` merges the backbone it names, the method layer
+and that file, and no automatic published layer (the name is the user's choice of the publisher's settings).
 
 Each file starts with a `_PUBLISHED_` node that the merge drops: SOURCE (a list of "repository, file,
 commit" strings, printed in the log's layer list), BACKBONES (the backbone layers, configs/backbones/<name>,
@@ -75,9 +79,9 @@ def read_header(path: Path) -> PublishedHeader:
 def candidate_files(key: RunKey, root: Path = CONFIGS) -> list[Path]:
     """The published files that would apply to `key` whatever the backbone, general before specific."""
     folder = root / "published" / key.method / key.protocol
-    names = [folder / "_all.yaml", folder / f"{key.dataset}.yaml"]
-    if key.shots >= 1:
-        names += [folder / f"shots_{key.shots}" / "_all.yaml", folder / f"shots_{key.shots}" / f"{key.dataset}.yaml"]
+    shots = folder / f"shots_{key.shots}" if key.shots >= 1 else None
+    names = [folder / "_all.yaml", *([shots / "_all.yaml"] if shots else []), folder / f"{key.dataset}.yaml",
+             *([shots / f"{key.dataset}.yaml"] if shots else [])]
     return [p for p in names if p.is_file()]
 
 

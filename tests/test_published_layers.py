@@ -1,0 +1,88 @@
+"""Published settings: `train.py <a run's flags> --print-config` holds, key by key, the values the publishers'
+files and code ran with (tests/published_fixture.json, read from those files with their source), names the
+source in its layer list, and `--generic` gives the method's generic settings instead."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import yaml
+
+from e2e import REPO
+
+pytest.importorskip("dassl", reason="stock Dassl is not installed (see README)")
+
+import train  # noqa: E402
+from medprompt.config_layers import CONFIGS  # noqa: E402
+from medprompt.run.published import RunKey, published_layers, read_header, run_protocol  # noqa: E402
+
+FIXTURE = json.loads((REPO / "tests" / "published_fixture.json").read_text())
+CASES = FIXTURE["cases"]
+
+
+def absolute(argv: list[str]) -> list[str]:
+    return [str(REPO / a) if a.startswith("configs/") else a for a in argv]
+
+
+def print_config(capsys, argv: list[str]) -> tuple[dict, list[str]]:
+    train.main(train.build_parser().parse_args(["--print-config", *absolute(argv)]))
+    out = capsys.readouterr().out
+    return yaml.safe_load(out), [line for line in out.splitlines() if line.startswith("#")]
+
+
+def value(cfg: dict, key: str):
+    for part in key.split("."):
+        cfg = cfg[part]
+    return cfg
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])
+def test_print_config_holds_the_published_values(capsys, case):
+    cfg, comments = print_config(capsys, case["argv"])
+    for key, expected in case["expected"].items():
+        got = value(cfg, key)
+        assert got == pytest.approx(expected) if isinstance(expected, float) else got == expected, (key, got, expected)
+    repo, path = case["source"].split(", ")[:2]
+    assert any(repo in c and path in c for c in comments), comments  # the layer list names the source
+
+
+def test_generic_switch_gives_the_method_settings(capsys):
+    argv = ["--trainer", "MedPromptCLIP", "--config", "pmc_vit_l14", "--dataset-config-file",
+            "configs/datasets/FFA.yaml", "DATASET.NUM_SHOTS", "-1"]
+    published, _ = print_config(capsys, argv)
+    generic, comments = print_config(capsys, [*argv[:-2], "--generic", *argv[-2:]])
+    also_generic, _ = print_config(capsys, [*argv, "PUBLISHED_SETTINGS", "False"])
+    assert published["OPTIM"]["MAX_EPOCH"] == 64 and generic["OPTIM"]["MAX_EPOCH"] == 30
+    assert also_generic["OPTIM"] == generic["OPTIM"]
+    assert not any("configs/published" in c for c in comments)
+
+
+def test_a_file_published_for_another_backbone_is_skipped_and_said(capsys):
+    cfg, comments = print_config(capsys, ["--trainer", "MedPromptCLIP", "--config", "vit_b16", "--dataset-config-file",
+                                          "configs/datasets/FFA.yaml", "DATASET.NUM_SHOTS", "-1"])
+    assert cfg["OPTIM"]["MAX_EPOCH"] == 30
+    assert any("note" in c and "pmc_vit_l14" in c and "not applied" in c for c in comments)
+
+
+def test_protocols_are_read_from_the_run():
+    assert run_protocol(4, "all") == "fewshot" and run_protocol(16, "base") == "base2new"
+    assert run_protocol(-1, "all") == "zeroshot" and run_protocol(-1, "all", "crossmodal") == "crossmodal"
+
+
+def test_dataset_files_win_over_shot_files():
+    key = RunKey("CoOp", "BTMRI", "fewshot", "vit_b16", 1)
+    layers, _ = published_layers(key)
+    assert [layer.path.parent.name for layer in layers][-1] == "fewshot"  # the BiomedCoOp dataset file is last
+    assert "shots_1" in str(layers[0].path)
+
+
+def test_every_published_file_names_its_source_and_merges(capsys):
+    files = sorted((CONFIGS / "published").rglob("*.yaml"))
+    assert len(files) > 150
+    cfg = train.build_cfg(train.build_parser().parse_args([]), [])
+    from medprompt.config_layers import merge_layer
+    for path in files:
+        head = read_header(path)
+        assert all("commit " in s and len(s.split("commit ")[1]) == 40 for s in head.sources), path
+        merge_layer(cfg.clone(), path)  # every key exists here

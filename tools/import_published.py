@@ -1,0 +1,343 @@
+"""Write configs/published/ from the publishers' repositories (a maintainer's tool; runs and tests never call it).
+
+    python tools/import_published.py MIRRORS [--out configs/published]
+
+MIRRORS holds git mirrors named `<owner>+<name>/repo` (bare or not). Every value is read from a publisher's
+config file, script option or code default at the mirror's HEAD and written with its source (repository,
+file, commit) into the `_PUBLISHED_` node of the layer it lands in (medprompt/run/published.py). Where the
+publisher's code ignores or reinterprets a value it names, the layer holds what the code ran with and a NOTE
+says so. Only facts are carried over: key names, values and the file each came from.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+DATASETS = sorted(p.stem for p in (REPO / "configs" / "datasets").glob("*.yaml"))
+BACKBONES = {"ViT-L/14_PMC": "pmc_vit_l14", "ViT-B/16": "vit_b16", "RN50": "rn50", "RN101": "rn101",
+             "ViT-B/32": "vit_b32"}
+# Dassl keys carried over as they are (same meaning here); the rest of a published yaml (worker counts,
+# test batch size, print frequency, INPUT.SIZE of the backbone layer) does not change what is learnt.
+CARRIED = ("DATALOADER.TRAIN_X.BATCH_SIZE", "INPUT.PIXEL_MEAN", "INPUT.PIXEL_STD", "INPUT.TRANSFORMS", "OPTIM.NAME",
+           "OPTIM.LR", "OPTIM.MAX_EPOCH", "OPTIM.LR_SCHEDULER", "OPTIM.WARMUP_EPOCH", "OPTIM.WARMUP_TYPE",
+           "OPTIM.WARMUP_CONS_LR", "OPTIM.WEIGHT_DECAY", "OPTIM.ADAM_BETA1", "OPTIM.ADAM_BETA2")
+STOCK_TRANSFORMS = {"random_resized_crop", "random_flip", "normalize", "center_crop", "random_crop"}
+
+
+class Mirror:
+    def __init__(self, root: Path, name: str):
+        self.name = name
+        self.git = root / name.replace("/", "+") / "repo"
+        self.commit = self._run("rev-parse", "HEAD").strip()
+
+    def _run(self, *args: str) -> str:
+        return subprocess.run(["git", "-C", str(self.git), *args], check=True, capture_output=True, text=True).stdout
+
+    def files(self, folder: str) -> list[str]:
+        return [f for f in self._run("ls-tree", "-r", "--name-only", "HEAD", folder).split() if f.endswith(".yaml")]
+
+    def text(self, path: str) -> str:
+        return self._run("show", f"HEAD:{path}")
+
+    def yaml(self, path: str) -> dict:
+        text = self.text(path)
+        try:
+            return yaml.safe_load(text) or {}
+        except yaml.YAMLError:  # a file that starts with a stray line (MedPromptCLIP's OCT_C8) is read from its first key
+            return yaml.safe_load(text[re.search(r"^[A-Z]", text, re.M).start():]) or {}
+
+    def source(self, path: str, what: str = "") -> str:
+        return f"{self.name}, {path}{' (' + what + ')' if what else ''}, commit {self.commit}"
+
+    def dassl_defaults(self, path: str) -> dict:
+        """`_C.A.B = value` lines of a Dassl defaults.py, as {"A.B": value}."""
+        out = {}
+        for key, value in re.findall(r"^_C\.([A-Z0-9_.]+) = (.+?)(?:\s+#.*)?$", self.text(path), re.M):
+            try:
+                out[key] = ast.literal_eval(value)
+            except (ValueError, SyntaxError):
+                pass
+        return out
+
+
+def flat(node: dict, prefix: str = "") -> dict:
+    out = {}
+    for key, value in node.items():
+        if isinstance(value, dict):
+            out.update(flat(value, f"{prefix}{key}."))
+        else:
+            out[f"{prefix}{key}"] = value
+    return out
+
+
+def nested(values: dict) -> dict:
+    out: dict = {}
+    for key, value in values.items():
+        *parents, leaf = key.split(".")
+        node = out
+        for p in parents:
+            node = node.setdefault(p, {})
+        node[leaf] = value
+    return out
+
+
+def project_dataset(name: str) -> str | None:
+    matches = [d for d in DATASETS if d.lower() == name.lower()]
+    return matches[0] if matches else None
+
+
+def write_layer(out: Path, sources: list[str], backbones: list[str], values: dict, notes: list[str]) -> None:
+    head = {"SOURCE": sources, "BACKBONES": backbones}
+    if notes:
+        head["NOTES"] = notes
+    body = yaml.safe_dump({"_PUBLISHED_": head, **nested(values)}, sort_keys=False, width=120, allow_unicode=True)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text("# Written by tools/import_published.py from the publisher's files named in _PUBLISHED_.SOURCE;\n"
+                   "# edit that tool, not this file.\n" + body, encoding="utf-8")
+    print(f"wrote {out.relative_to(REPO) if out.is_relative_to(REPO) else out}")
+
+
+def carried(cfg: dict, defaults: dict, notes: list[str]) -> dict:
+    """The CARRIED keys, from the file or, where it has none, from the publisher's defaults."""
+    values = {}
+    for key in CARRIED:
+        if key.startswith("OPTIM.ADAM") and "adam" not in str(cfg.get("OPTIM.NAME", "")):
+            continue  # the betas of an optimiser the file does not use
+        if key in cfg:
+            values[key] = cfg[key]
+        elif key in defaults:
+            values[key] = defaults[key]
+    if isinstance(values.get("INPUT.PIXEL_MEAN"), tuple):
+        values["INPUT.PIXEL_MEAN"] = list(values["INPUT.PIXEL_MEAN"])
+    transforms = list(values.get("INPUT.TRANSFORMS", []))
+    unknown = [t for t in transforms if t not in STOCK_TRANSFORMS]
+    if unknown:
+        notes.append(f"INPUT.TRANSFORMS {transforms}: {unknown} is a transform of the publisher's own Dassl fork, "
+                     f"not of the stock Dassl; left out here (departure)")
+        values["INPUT.TRANSFORMS"] = [t for t in transforms if t in STOCK_TRANSFORMS]
+    elif "INPUT.TRANSFORMS" in values:
+        values["INPUT.TRANSFORMS"] = transforms
+    return values
+
+
+# -- MedPromptCLIP -------------------------------------------------------------------------------------
+def clip_context(ctx_init: str, n_ctx: int) -> tuple[str, str]:
+    """(CTX_INIT here, note) for MedPromptCLIP's code: N_CTX > 5 ignores CTX_INIT (random init); otherwise the
+    first N_CTX token embeddings of CTX_INIT start the context, which here is the text of those tokens."""
+    if n_ctx > 5:
+        return "", (f"CTX_INIT {ctx_init!r} is named, but the publisher's code ignores it when N_CTX > 5 "
+                    f"(trainers/MedPromptCLIP.py: `if ctx_init and n_ctx <= 5`): the context starts from N(0, 0.02), "
+                    f"as here with CTX_INIT \"\"")
+    from open_clip import get_tokenizer
+
+    tok = get_tokenizer("ViT-B-16")
+    ids = [int(i) for i in tok([ctx_init.replace("_", " ")])[0] if int(i) not in (0,)][1:-1]
+    if len(ids) < n_ctx:
+        return ctx_init, (f"CTX_INIT {ctx_init!r} has {len(ids)} tokens, fewer than N_CTX {n_ctx}: the publisher's "
+                          f"code also takes the end-of-text and padding embeddings; here the context starts at random "
+                          f"(departure)")
+    text = tok.decode(ids[:n_ctx])
+    text = text.strip()
+    again = [int(i) for i in tok([text])[0] if int(i) != 0][1:-1]
+    if again != ids[:n_ctx]:
+        raise SystemExit(f"cannot write the first {n_ctx} tokens of {ctx_init!r} as text ({text!r})")
+    note = "" if text == ctx_init.strip() else (
+        f"CTX_INIT {ctx_init!r}: the publisher's code starts the {n_ctx} context vectors from its first {n_ctx} "
+        f"tokens, {text!r}, which is what CTX_INIT holds here")
+    return text, note
+
+
+def medpromptclip(m: Mirror, out: Path) -> None:
+    defaults_file = "Dassl.pytorch/dassl/config/defaults.py"
+    defaults = m.dassl_defaults(defaults_file)
+    code = {"N_CTX_TEXT": 4, "PROMPT_DEPTH_TEXT": 9, "CTX_INIT": "a fundus image of ", "PREC": "fp16",
+            "L_TWO_NORM": True, "L_TWO_WEIGHT": 1000}  # train.py extend_cfg, checked below
+    train_py = m.text("train.py")
+    for key, value in code.items():
+        literal = re.search(rf"cfg\.TRAINER\.MEDPROMPTCLIP\.{key} = (.+?)\s*(#|$)", train_py, re.M).group(1)
+        assert ast.literal_eval(literal) == value, (key, literal)
+    for folder, protocol, method in (("specific_modal", "zeroshot", "MedPromptCLIP"),
+                                     ("multi_modal", "crossmodal", "MedPromptCLIP"),
+                                     ("fewshot", "fewshot", "MedPromptCLIP_FewShot")):
+        for path in m.files(f"configs/trainers/{folder}"):
+            cfg = flat(m.yaml(path))
+            dataset = project_dataset(Path(path).stem)
+            backbone = BACKBONES.get(cfg.get("MODEL.BACKBONE.NAME", ""))
+            if not dataset or backbone != "pmc_vit_l14":
+                print(f"skipped {path}: dataset {Path(path).stem} / backbone {cfg.get('MODEL.BACKBONE.NAME')} not here")
+                continue
+            notes: list[str] = []
+            sources = [m.source(path), m.source(defaults_file, "keys the file leaves out"),
+                       m.source("train.py", "TRAINER.MEDPROMPTCLIP defaults")]
+            values = carried(cfg, defaults, notes)
+            o = {k.split(".")[-1]: v for k, v in cfg.items() if k.startswith("TRAINER.MEDPROMPTCLIP.")}
+            values["MODEL.PRECISION"] = o.get("PREC", code["PREC"])
+            if method == "MedPromptCLIP":
+                n_ctx = int(o.get("N_CTX_TEXT", code["N_CTX_TEXT"]))
+                ctx, note = clip_context(o.get("CTX_INIT", code["CTX_INIT"]), n_ctx)
+                values["TRAINER.MEDPROMPTCLIP.N_CTX"] = n_ctx
+                values["TRAINER.MEDPROMPTCLIP.DEPTH"] = int(o.get("PROMPT_DEPTH_TEXT", code["PROMPT_DEPTH_TEXT"]))
+                values["TRAINER.MEDPROMPTCLIP.CTX_INIT"] = ctx
+                notes += [note] if note else []
+                if o.get("L_TWO_NORM", code["L_TWO_NORM"]):
+                    values["TRAINER.MEDPROMPTCLIP.LOSS"] = "mse"
+                    values["TRAINER.MEDPROMPTCLIP.LOSS_WEIGHT"] = float(o.get("L_TWO_WEIGHT", code["L_TWO_WEIGHT"]))
+                else:
+                    values["TRAINER.MEDPROMPTCLIP.LOSS"] = "l1"
+                    values["TRAINER.MEDPROMPTCLIP.LOSS_WEIGHT"] = 1.0
+                    notes.append("L_TWO_NORM False: the publisher's loss is the unweighted mean L1 (F.l1_loss), "
+                                 "here LOSS l1 with LOSS_WEIGHT 1")
+                gpt = o.get("GPT_PATH", "")
+                if gpt:
+                    notes.append(f"GPT_PATH {gpt}: the publisher's description file; here the project's "
+                                 f"llm_descriptions/ file of the same dataset (or TRAINER.MEDPROMPTCLIP.DESCRIPTIONS)")
+            else:
+                ignored = sorted(k for k in cfg if k.startswith("TRAINER.IVLP."))
+                notes.append(f"{', '.join(ignored)} are named by the file, but the publisher's Fewshot trainer "
+                             f"(trainers/fewshot.py) reads TRAINER.MEDPROMPTCLIP.* only: the prompt shape here is "
+                             f"the one of the MedPromptCLIP run it starts from")
+            if values["MODEL.PRECISION"] == "fp16":
+                notes.append("PREC fp16: the publisher casts the CLIP model to half precision; here MODEL.PRECISION "
+                             "fp16 is autocast on CUDA (fp32 master prompts) and fp32 on the CPU")
+            write_layer(out / method / protocol / f"{dataset}.yaml", sources, [backbone], values, notes)
+
+
+# -- BiomedCoOp's benchmark ---------------------------------------------------------------------------
+BIOMED_DATASETS = {"covid": "COVID_19_BiomedCoOp"}
+BIOMED_BACKBONES = ["biomedclip", "vit_b16"]  # its BiomedCLIP and CLIP (ViT-B/16) trainers read the same files
+BIOMED_KEYS = {"BiomedCoOp": ("BIOMEDCOOP", {"CTX_INIT", "SCCM_LAMBDA", "KDSP_LAMBDA", "TAU", "N_PROMPTS"}),
+               "KgCoOp": ("KGCOOP", {"CTX_INIT", "W"}), "ProGrad": ("PROGRAD", {"CTX_INIT", "T", "LAMBDA"}),
+               "CoOp": ("COOP", {"CTX_INIT"}), "CoCoOp": ("COCOOP", {"CTX_INIT"})}
+RENAME = {"W": "LAMBDA"}  # KgCoOp's weight of its knowledge-guided term
+
+
+def biomedcoop(m: Mirror, out: Path) -> None:
+    train_py = m.text("train.py")
+
+    def code_default(node: str, key: str):
+        found = re.search(rf"cfg\.TRAINER\.{node}\.{key} = (.+?)\s*(#|$)", train_py, re.M)
+        return ast.literal_eval(found.group(1)) if found else None
+
+    for method, (node, keys) in BIOMED_KEYS.items():
+        layouts = [(f"configs/trainers/{method}/few_shot", "fewshot"), (f"configs/trainers/{method}/base_to_novel",
+                                                                        "base2new")]
+        files = [(p, proto) for folder, proto in layouts for p in m.files(folder)]
+        shared = [(f"configs/trainers/{method}/vit_b16.yaml", "fewshot"),
+                  (f"configs/trainers/{method}/vit_b16_base2new.yaml", "base2new")]
+        files += [(p, proto) for p, proto in shared if p in m.files(f"configs/trainers/{method}")]
+        script = {"fewshot": f"scripts/{method.lower()}/few_shot.sh", "base2new": f"scripts/{method.lower()}/base2new.sh"}
+        for path, protocol in files:
+            cfg = flat(m.yaml(path))
+            per_dataset = Path(path).parent.name in ("few_shot", "base_to_novel")
+            targets = ([BIOMED_DATASETS.get(Path(path).stem) or project_dataset(Path(path).stem)] if per_dataset
+                       else [BIOMED_DATASETS.get(Path(p).stem) or project_dataset(Path(p).stem)
+                             for p in m.files("configs/datasets")])
+            notes: list[str] = []
+            values = carried(cfg, {}, notes)
+            o = {k.split(".")[-1]: v for k, v in cfg.items() if k.startswith(f"TRAINER.{node}.")}
+            # the scripts pass N_CTX 4, CSC False, class token at the end; PREC is the code default (fp32)
+            values[f"TRAINER.{node}.N_CTX"] = 4
+            values[f"TRAINER.{node}.CSC"] = False
+            for key in sorted(keys):
+                value = o.get(key, code_default(node, key))
+                if value is not None:
+                    values[f"TRAINER.{node}.{RENAME.get(key, key)}"] = float(value) if key in (
+                        "SCCM_LAMBDA", "KDSP_LAMBDA", "TAU", "W", "T", "LAMBDA") else value
+            values["MODEL.PRECISION"] = o.get("PREC", code_default(node, "PREC")) or "fp32"
+            if "INPUT.TRANSFORMS" in values and "random_flip" not in values["INPUT.TRANSFORMS"]:
+                notes.append("INPUT.TRANSFORMS without random_flip, as published")
+            sources = [m.source(path), m.source(script[protocol], "N_CTX, CSC, class token position"),
+                       m.source("train.py", f"TRAINER.{node} defaults")]
+            for dataset in targets:
+                if dataset:
+                    write_layer(out / method / protocol / f"{dataset}.yaml", sources, BIOMED_BACKBONES, values, notes)
+
+
+# -- CoOp, CoCoOp, KgCoOp, MaPLe: their own config files, by name ------------------------------------
+def named_configs(m: Mirror, out: Path, method: str, folder: str, node: str, code: dict, ctx_rule: str,
+                  dest: str = "") -> None:
+    """configs/published/<method>/named/<name>.yaml for every config file of the publisher's method."""
+    for path in m.files(folder):
+        cfg = flat(m.yaml(path))
+        backbone = BACKBONES.get(cfg.get("MODEL.BACKBONE.NAME", ""))
+        if not backbone:
+            continue
+        notes: list[str] = []
+        values = carried(cfg, {}, notes)
+        o = {**code, **{k.split(".")[-1]: v for k, v in cfg.items() if k.startswith(f"TRAINER.{node}.")}}
+        ctx = o.get("CTX_INIT", "")
+        if ctx is True:  # KgCoOp: CTX_INIT True means "a photo of a"
+            ctx = "a photo of a"
+            notes.append("CTX_INIT True: the publisher's code starts from \"a photo of a\"")
+        n_ctx = int(o.get("N_CTX", 16))
+        template = "{}."
+        if ctx and ctx_rule == "words":  # CoOp/CoCoOp/KgCoOp: N_CTX becomes the number of words of CTX_INIT
+            if n_ctx != len(ctx.split()):
+                notes.append(f"N_CTX {n_ctx} with CTX_INIT {ctx!r}: the publisher's code uses one context vector "
+                             f"per word of CTX_INIT")
+            n_ctx = len(ctx.split())
+        elif ctx and ctx_rule == "first":  # MaPLe: the first N_CTX words learn, the rest stays text
+            words = ctx.split()
+            ctx, template = " ".join(words[:n_ctx]), " ".join(words[n_ctx:] + ["{}."])
+        dest = dest or node
+        values[f"TRAINER.{dest}.N_CTX"] = n_ctx
+        values[f"TRAINER.{dest}.CTX_INIT"] = ctx or ""
+        values[f"TRAINER.{dest}.TEMPLATE"] = template
+        if "CSC" in o:
+            values[f"TRAINER.{dest}.CSC"] = bool(o["CSC"])
+        if "PROMPT_DEPTH" in o:
+            values[f"TRAINER.{dest}.DEPTH"] = int(o["PROMPT_DEPTH"])
+        if "W" in o:
+            values[f"TRAINER.{dest}.LAMBDA"] = float(o["W"])
+        values["MODEL.PRECISION"] = o.get("PREC", "fp16")
+        sources = [m.source(path), m.source(code["_defaults_file"], f"TRAINER.{node} defaults")]
+        write_layer(out / method / "named" / f"{Path(path).stem}.yaml", sources, [backbone], values, notes)
+
+
+def coop_ladder(m: Mirror, out: Path) -> None:
+    """CoOp's few-shot epochs by shot count (COOP.md: *_ep50 for 1 shot, *_ep100 for 2 and 4, the 200-epoch
+    file for 8 and 16), for the backbones with the three files."""
+    for backbone_prefix, backbone in (("rn50", "rn50"), ("vit_b16", "vit_b16")):
+        for shots, suffix in ((1, "_ep50"), (2, "_ep100"), (4, "_ep100"), (8, ""), (16, "")):
+            path = f"configs/trainers/CoOp/{backbone_prefix}{suffix}.yaml"
+            cfg = flat(m.yaml(path))
+            values = {"OPTIM.MAX_EPOCH": cfg["OPTIM.MAX_EPOCH"]}
+            write_layer(out / "CoOp" / "fewshot" / f"shots_{shots}" / "_all.yaml",
+                        [m.source(path), m.source("COOP.md", f"{shots} shot(s) use this file")], [backbone], values, [])
+
+
+def main(argv: list[str]) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("mirrors", type=Path)
+    p.add_argument("--out", type=Path, default=REPO / "configs" / "published")
+    args = p.parse_args(argv)
+    medpromptclip(Mirror(args.mirrors, "user-test023/MedPromptCLIP"), args.out)
+    biomedcoop(Mirror(args.mirrors, "HealthX-Lab/BiomedCoOp"), args.out)
+    coop = Mirror(args.mirrors, "KaiyangZhou/CoOp")
+    coop_ladder(coop, args.out)
+    named_configs(coop, args.out, "CoOp", "configs/trainers/CoOp", "COOP",
+                  {"N_CTX": 16, "CSC": False, "PREC": "fp16", "_defaults_file": "train.py"}, "words")
+    named_configs(coop, args.out, "CoCoOp", "configs/trainers/CoCoOp", "COCOOP",
+                  {"N_CTX": 16, "PREC": "fp16", "_defaults_file": "train.py"}, "words")
+    kg = Mirror(args.mirrors, "htyao89/KgCoOp")
+    named_configs(kg, args.out, "KgCoOp", "KgCoOp/configs/trainers/KgCoOp", "COOP",
+                  {"N_CTX": 16, "CSC": False, "PREC": "fp16", "W": 1.0, "_defaults_file": "KgCoOp/train.py"}, "words", dest="KGCOOP")
+    maple = Mirror(args.mirrors, "muzairkhattak/multimodal-prompt-learning")
+    named_configs(maple, args.out, "MaPLe", "configs/trainers/MaPLe", "MAPLE",
+                  {"N_CTX": 2, "CTX_INIT": "a photo of a", "PREC": "fp16", "PROMPT_DEPTH": 9,
+                   "_defaults_file": "train.py"}, "first")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
