@@ -52,7 +52,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="configs/backbones/NAME.yaml, else an open_clip name, alias, hf-hub: or local-dir:")
     p.add_argument("--head", type=str, default="", help="name of head")
     p.add_argument("--eval-only", action="store_true", help="evaluation only")
-    p.add_argument("--model-dir", type=str, default="", help="load the model from this directory for eval-only")
+    p.add_argument("--model-dir", type=str, default="", help="load the model from this directory for eval-only; when training, the run whose "
+                   "prompts a trainer starts from (TRAINER.STACKING.INIT_FROM, unless that is set)")
     p.add_argument("--load-epoch", type=int, help="load the model saved at this epoch (default: best, else last)")
     p.add_argument("--no-train", action="store_true", help="do not call trainer.train()")
     p.add_argument("--env-info", action="store_true",
@@ -123,6 +124,9 @@ def build_cfg(args, layers):
     if getattr(args, "generic", False):
         cfg.PUBLISHED_SETTINGS = False
     cfg.merge_from_list(args.opts or [])
+    if args.model_dir and not cfg.TRAINER.STACKING.INIT_FROM:
+        # as in the publisher's few-shot script: the run a stacking trainer starts from (its prompt shape in eval)
+        cfg.TRAINER.STACKING.INIT_FROM = args.model_dir
     return cfg
 
 

@@ -34,6 +34,9 @@ from medprompt.config_layers import CONFIGS, PUBLISHED_KEY, ConfigLayerError, La
 
 PROTOCOLS = ("fewshot", "base2new", "zeroshot", "crossmodal")
 SWITCH = "PUBLISHED_SETTINGS"  # the config key (train.py --generic sets it False)
+# MedPromptCLIP trains on text alone, so its run under the few-shot protocol (the run MedPromptCLIP_FewShot
+# and the stacked methods start from) is the publisher's text-only stage of that dataset
+SAME_AS = {("MedPromptCLIP", "fewshot"): "zeroshot"}
 
 
 @dataclass(frozen=True)
@@ -78,7 +81,7 @@ def read_header(path: Path) -> PublishedHeader:
 
 def candidate_files(key: RunKey, root: Path = CONFIGS) -> list[Path]:
     """The published files that would apply to `key` whatever the backbone, general before specific."""
-    folder = root / "published" / key.method / key.protocol
+    folder = root / "published" / key.method / SAME_AS.get((key.method, key.protocol), key.protocol)
     shots = folder / f"shots_{key.shots}" if key.shots >= 1 else None
     names = [folder / "_all.yaml", *([shots / "_all.yaml"] if shots else []), folder / f"{key.dataset}.yaml",
              *([shots / f"{key.dataset}.yaml"] if shots else [])]
