@@ -1,0 +1,1 @@
+"""The methods' Dassl-free math: one module per method."""
