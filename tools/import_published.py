@@ -316,6 +316,28 @@ def coop_ladder(m: Mirror, out: Path) -> None:
                         [m.source(path), m.source("COOP.md", f"{shots} shot(s) use this file")], [backbone], values, [])
 
 
+def vip(m: Mirror, dassl: Mirror, out: Path) -> None:
+    """ViP's settings (full training set, its scripts' N_CTX 4) for its two datasets, on ViT-B/16; the keys its
+    file leaves out are the stock Dassl's (ViP installs it, requirement.txt)."""
+    stock = dassl.dassl_defaults("dassl/config/defaults.py")
+    names = {"Derm": "Derm7pt", "Pneumonia": "Pneumonia"}
+    path = "configs/trainers/ViP/vit_b16_ep50.yaml"
+    cfg = flat(m.yaml(path))
+    notes: list[str] = []
+    values = carried(cfg, {k: v for k, v in stock.items() if k == "OPTIM.WEIGHT_DECAY"}, notes)
+    train_py = m.text("train.py")
+    assert 'cfg.TEST.FINAL_MODEL = "best_val"' in train_py and "cfg.TRAINER.VIP.N_CTX = 4" in train_py
+    values.update({"TEST.FINAL_MODEL": "best_val", "TRAINER.VIP.N_CTX": 4, "DATASET.NUM_SHOTS": -1})
+    notes.append("PREC fp16 (train.py default): the publisher casts CLIP to half precision; here MODEL.PRECISION "
+                 "stays the method layer's")
+    for dataset_file, dataset in names.items():
+        sources = [m.source(path), m.source(f"scripts/ViP/main_{'derm' if dataset_file == 'Derm' else 'pneumonia'}.sh",
+                                            "N_CTX 4, SHOTS 10000 = the full training set"),
+                   m.source("train.py", "TEST.FINAL_MODEL, TRAINER.VIP defaults"),
+                   dassl.source("dassl/config/defaults.py", "OPTIM.WEIGHT_DECAY; the stock Dassl ViP installs")]
+        write_layer(out / "ViP" / "zeroshot" / f"{dataset}.yaml", sources, ["vit_b16"], values, notes)
+
+
 def main(argv: list[str]) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("mirrors", type=Path)
@@ -336,6 +358,7 @@ def main(argv: list[str]) -> int:
     named_configs(maple, args.out, "MaPLe", "configs/trainers/MaPLe", "MAPLE",
                   {"N_CTX": 2, "CTX_INIT": "a photo of a", "PREC": "fp16", "PROMPT_DEPTH": 9,
                    "_defaults_file": "train.py"}, "first")
+    vip(Mirror(args.mirrors, "xiaofang007/ViP"), Mirror(args.mirrors, "KaiyangZhou/Dassl.pytorch"), args.out)
     return 0
 
 
