@@ -86,3 +86,13 @@ def test_every_published_file_names_its_source_and_merges(capsys):
         head = read_header(path)
         assert all("commit " in s and len(s.split("commit ")[1]) == 40 for s in head.sources), path
         merge_layer(cfg.clone(), path)  # every key exists here
+
+
+def test_docs_list_every_published_layer_as_generated():
+    from medprompt.run.published_docs import DOC, update
+
+    assert DOC.read_text(encoding="utf-8") == update(), "run: python -m medprompt.run.published_docs"
+    text = DOC.read_text(encoding="utf-8")
+    for method in ("MedPromptCLIP", "MedPromptCLIP_FewShot", "BiomedCoOp", "KgCoOp", "ProGrad", "CoOp", "CoCoOp",
+                   "MaPLe", "ViP"):
+        assert f"### {method}," in text

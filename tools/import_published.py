@@ -245,9 +245,11 @@ def biomedcoop(m: Mirror, out: Path) -> None:
             notes: list[str] = []
             values = carried(cfg, {}, notes)
             o = {k.split(".")[-1]: v for k, v in cfg.items() if k.startswith(f"TRAINER.{node}.")}
-            # the scripts pass N_CTX 4, CSC False, class token at the end; PREC is the code default (fp32)
-            values[f"TRAINER.{node}.N_CTX"] = 4
-            values[f"TRAINER.{node}.CSC"] = False
+            # few-shot scripts pass N_CTX 4 and CSC False; base-to-new scripts pass neither, so the file's value or
+            # the code default holds (4 and False as well); PREC is the code default (fp32)
+            passes = protocol == "fewshot" and re.search(r"^NCTX=4$", m.text(script[protocol]), re.M) is not None
+            values[f"TRAINER.{node}.N_CTX"] = 4 if passes else int(o.get("N_CTX", code_default(node, "N_CTX")))
+            values[f"TRAINER.{node}.CSC"] = False if passes else bool(o.get("CSC", code_default(node, "CSC")))
             for key in sorted(keys):
                 value = o.get(key, code_default(node, key))
                 if value is not None:
@@ -256,8 +258,8 @@ def biomedcoop(m: Mirror, out: Path) -> None:
             values["MODEL.PRECISION"] = o.get("PREC", code_default(node, "PREC")) or "fp32"
             if "INPUT.TRANSFORMS" in values and "random_flip" not in values["INPUT.TRANSFORMS"]:
                 notes.append("INPUT.TRANSFORMS without random_flip, as published")
-            sources = [m.source(path), m.source(script[protocol], "N_CTX, CSC, class token position"),
-                       m.source("train.py", f"TRAINER.{node} defaults")]
+            sources = [m.source(path)] + ([m.source(script[protocol], "N_CTX 4, CSC False")] if passes else []) + [
+                m.source("train.py", f"TRAINER.{node} defaults")]
             for dataset in targets:
                 if dataset:
                     write_layer(out / method / protocol / f"{dataset}.yaml", sources, BIOMED_BACKBONES, values, notes)
