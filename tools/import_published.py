@@ -318,6 +318,46 @@ def coop_ladder(m: Mirror, out: Path) -> None:
                         [m.source(path), m.source("COOP.md", f"{shots} shot(s) use this file")], [backbone], values, [])
 
 
+def biomedcoop_heads(m: Mirror, out: Path) -> None:
+    """CLIP-Adapter and Tip-Adapter-F of BiomedCoOp's benchmark: its own yaml schema (lr, train_epoch, ...) and
+    the optimiser its code builds (checked against the code text, so that a change there stops this tool)."""
+    datasets = [BIOMED_DATASETS.get(Path(p).stem) or project_dataset(Path(p).stem) for p in m.files("configs/datasets")]
+    ca_path, ca_code = "configs/trainers/CLIP_Adapter/few_shot.yaml", "trainers/ClipAdapter/clip_adapter_biomedclip.py"
+    ca, code = m.yaml(ca_path), m.text(ca_code)
+    assert "torch.optim.SGD(clip_ad_model.adapter.parameters(), self.lr)" in code
+    assert "image_features = alpha * x + (1 - alpha) * image_features" in code
+    values = {"DATALOADER.TRAIN_X.BATCH_SIZE": ca["batch_size"], "OPTIM.NAME": "sgd", "OPTIM.LR": float(ca["lr"]),
+              "OPTIM.MAX_EPOCH": ca["train_epoch"], "OPTIM.MOMENTUM": 0.0, "OPTIM.WEIGHT_DECAY": 0.0,
+              "OPTIM.LR_SCHEDULER": "cosine", "OPTIM.WARMUP_EPOCH": ca["WARMUP_EPOCH"], "OPTIM.WARMUP_TYPE": "constant",
+              "OPTIM.WARMUP_CONS_LR": float(ca["WARMUP_CONS_LR"]), "TRAINER.CLIP_ADAPTER.RATIO": float(ca["alpha_ca"]),
+              "MODEL.PRECISION": "fp32"}
+    notes = ["plain SGD (torch.optim.SGD with the learning rate alone: no momentum, no weight decay)",
+             "alpha_ca is the weight of the adapter's output in the blend (alpha * adapter(f) + (1 - alpha) * f), "
+             "TRAINER.CLIP_ADAPTER.RATIO here",
+             "its cosine schedule (T_max = train_epoch) is stepped after every batch, so the learning rate cycles "
+             "within the first epochs; here it is stepped per epoch (departure)",
+             "it trains on freshly augmented images every epoch; here on one cached un-augmented view (departure)"]
+    sources = [m.source(ca_path), m.source(ca_code, "optimiser, blend")]
+    for dataset in datasets:
+        write_layer(out / "CLIPAdapter" / "fewshot" / f"{dataset}.yaml", sources, BIOMED_BACKBONES, values, notes)
+    tip_path, tip_code = "configs/trainers/TiP_Adapter/few_shot.yaml", "trainers/TipAdapter/tip_adapter_biomedclip.py"
+    tip, code = m.yaml(tip_path), m.text(tip_code)
+    assert "torch.optim.AdamW(adapter.parameters(), lr=self.cfg['lr'], eps=1e-4)" in code and "WARMUP" not in code
+    values = {"DATALOADER.TRAIN_X.BATCH_SIZE": tip["batch_size"], "OPTIM.NAME": "adamw", "OPTIM.LR": float(tip["lr"]),
+              "OPTIM.MAX_EPOCH": tip["train_epoch"], "OPTIM.WEIGHT_DECAY": 0.01, "OPTIM.LR_SCHEDULER": "cosine",
+              "OPTIM.WARMUP_EPOCH": 0, "TRAINER.TIP_ADAPTER.INIT_ALPHA": float(tip["init_alpha"]),
+              "TRAINER.TIP_ADAPTER.INIT_BETA": float(tip["init_beta"]),
+              "TRAINER.TIP_ADAPTER.SEARCH_SCALE": [float(v) for v in tip["search_scale"]],
+              "TRAINER.TIP_ADAPTER.SEARCH_STEP": [int(v) for v in tip["search_step"]], "MODEL.PRECISION": "fp32"}
+    notes = [f"WARMUP_EPOCH {tip['WARMUP_EPOCH']} is in the file, but its Tip-Adapter code builds no warm-up: none here",
+             "AdamW with eps 1e-4 and torch's default weight decay 0.01; Dassl's AdamW here has eps 1e-8 (departure)",
+             f"its cache holds augment_epoch {tip['augment_epoch']} augmented view(s) of each image; here one cached "
+             f"un-augmented view (departure)"]
+    sources = [m.source(tip_path), m.source(tip_code, "optimiser, no warm-up")]
+    for dataset in datasets:
+        write_layer(out / "TipAdapterF" / "fewshot" / f"{dataset}.yaml", sources, BIOMED_BACKBONES, values, notes)
+
+
 def vip(m: Mirror, dassl: Mirror, out: Path) -> None:
     """ViP's settings (full training set, its scripts' N_CTX 4) for its two datasets, on ViT-B/16; the keys its
     file leaves out are the stock Dassl's (ViP installs it, requirement.txt)."""
@@ -347,6 +387,7 @@ def main(argv: list[str]) -> int:
     args = p.parse_args(argv)
     medpromptclip(Mirror(args.mirrors, "user-test023/MedPromptCLIP"), args.out)
     biomedcoop(Mirror(args.mirrors, "HealthX-Lab/BiomedCoOp"), args.out)
+    biomedcoop_heads(Mirror(args.mirrors, "HealthX-Lab/BiomedCoOp"), args.out)
     coop = Mirror(args.mirrors, "KaiyangZhou/CoOp")
     coop_ladder(coop, args.out)
     named_configs(coop, args.out, "CoOp", "configs/trainers/CoOp", "COOP",
