@@ -11,26 +11,10 @@ dassl = pytest.importorskip("dassl", reason="stock Dassl is not installed (see R
 
 import torch  # noqa: E402
 
-import tiny_data  # noqa: E402
 from medprompt.results import read_run  # noqa: E402
 from test_baselines_support import build, run_train_py, train_args  # noqa: E402
+from test_stacking_mpc import data, mpc_run as text_run  # noqa: E402,F401  (a tiny tree, a text-only run)
 from trainers.stacking import checkpoint_file  # noqa: E402
-
-
-@pytest.fixture(scope="module")
-def data(tmp_path_factory):
-    root = tmp_path_factory.mktemp("data")
-    tiny_data.write_tiny_dataset(root, "BTMRI", per_class=2)
-    return root
-
-
-@pytest.fixture(scope="module")
-def text_run(native_dir, data, tmp_path_factory):
-    """A finished text-only MedPromptCLIP run on the tiny model (no image is read to train it)."""
-    out = tmp_path_factory.mktemp("mpc") / "MedPromptCLIP"
-    run_train_py(train_args("MedPromptCLIP", native_dir, data, out, out.parent / "cache", "OPTIM.LR", "0.01"))
-    assert read_run(out).finished
-    return out
 
 
 def test_fewshot_stage_trains_from_the_text_only_run(native_dir, data, tmp_path, text_run):
