@@ -322,6 +322,9 @@ def biomedcoop_heads(m: Mirror, out: Path) -> None:
     """CLIP-Adapter and Tip-Adapter-F of BiomedCoOp's benchmark: its own yaml schema (lr, train_epoch, ...) and
     the optimiser its code builds (checked against the code text, so that a change there stops this tool)."""
     datasets = [BIOMED_DATASETS.get(Path(p).stem) or project_dataset(Path(p).stem) for p in m.files("configs/datasets")]
+    main_py = m.text("main.py")  # the training transform of the heads' images
+    assert "transforms.RandomResizedCrop(size=224, scale=(0.5, 1)" in main_py and "RandomHorizontalFlip(p=0.5)" in main_py
+    augment = {"INPUT.TRANSFORMS": ["random_resized_crop", "random_flip", "normalize"], "INPUT.RRCROP_SCALE": [0.5, 1.0]}
     ca_path, ca_code = "configs/trainers/CLIP_Adapter/few_shot.yaml", "trainers/ClipAdapter/clip_adapter_biomedclip.py"
     ca, code = m.yaml(ca_path), m.text(ca_code)
     assert "torch.optim.SGD(clip_ad_model.adapter.parameters(), self.lr)" in code
@@ -330,14 +333,15 @@ def biomedcoop_heads(m: Mirror, out: Path) -> None:
               "OPTIM.MAX_EPOCH": ca["train_epoch"], "OPTIM.MOMENTUM": 0.0, "OPTIM.WEIGHT_DECAY": 0.0,
               "OPTIM.LR_SCHEDULER": "cosine", "OPTIM.WARMUP_EPOCH": ca["WARMUP_EPOCH"], "OPTIM.WARMUP_TYPE": "constant",
               "OPTIM.WARMUP_CONS_LR": float(ca["WARMUP_CONS_LR"]), "TRAINER.CLIP_ADAPTER.RATIO": float(ca["alpha_ca"]),
-              "MODEL.PRECISION": "fp32"}
+              "MODEL.PRECISION": "fp32", "MODEL.AUGMENTED_VIEWS": ca["train_epoch"], **augment}
     notes = ["plain SGD (torch.optim.SGD with the learning rate alone: no momentum, no weight decay)",
              "alpha_ca is the weight of the adapter's output in the blend (alpha * adapter(f) + (1 - alpha) * f), "
              "TRAINER.CLIP_ADAPTER.RATIO here",
              "its cosine schedule (T_max = train_epoch) is stepped after every batch, so the learning rate cycles "
              "within the first epochs; here it is stepped per epoch (departure)",
-             "it trains on freshly augmented images every epoch; here on one cached un-augmented view (departure)"]
-    sources = [m.source(ca_path), m.source(ca_code, "optimiser, blend")]
+             "it encodes freshly augmented images every epoch (main.py: random resized crop at scale 0.5-1, flip); "
+             "here epoch e trains on cached augmented view e of each image (MODEL.AUGMENTED_VIEWS = train_epoch)"]
+    sources = [m.source(ca_path), m.source(ca_code, "optimiser, blend"), m.source("main.py", "training transform")]
     for dataset in datasets:
         write_layer(out / "CLIPAdapter" / "fewshot" / f"{dataset}.yaml", sources, BIOMED_BACKBONES, values, notes)
     tip_path, tip_code = "configs/trainers/TiP_Adapter/few_shot.yaml", "trainers/TipAdapter/tip_adapter_biomedclip.py"
@@ -348,12 +352,13 @@ def biomedcoop_heads(m: Mirror, out: Path) -> None:
               "OPTIM.WARMUP_EPOCH": 0, "TRAINER.TIP_ADAPTER.INIT_ALPHA": float(tip["init_alpha"]),
               "TRAINER.TIP_ADAPTER.INIT_BETA": float(tip["init_beta"]),
               "TRAINER.TIP_ADAPTER.SEARCH_SCALE": [float(v) for v in tip["search_scale"]],
-              "TRAINER.TIP_ADAPTER.SEARCH_STEP": [int(v) for v in tip["search_step"]], "MODEL.PRECISION": "fp32"}
+              "TRAINER.TIP_ADAPTER.SEARCH_STEP": [int(v) for v in tip["search_step"]], "MODEL.PRECISION": "fp32",
+              "MODEL.AUGMENTED_VIEWS": tip["augment_epoch"], **augment}
     notes = [f"WARMUP_EPOCH {tip['WARMUP_EPOCH']} is in the file, but its Tip-Adapter code builds no warm-up: none here",
              "AdamW with eps 1e-4 and torch's default weight decay 0.01; Dassl's AdamW here has eps 1e-8 (departure)",
-             f"its cache holds augment_epoch {tip['augment_epoch']} augmented view(s) of each image; here one cached "
-             f"un-augmented view (departure)"]
-    sources = [m.source(tip_path), m.source(tip_code, "optimiser, no warm-up")]
+             f"its cache holds the mean of augment_epoch {tip['augment_epoch']} augmented view(s) of each image "
+             f"(MODEL.AUGMENTED_VIEWS here)"]
+    sources = [m.source(tip_path), m.source(tip_code, "optimiser, no warm-up"), m.source("main.py", "training transform")]
     for dataset in datasets:
         write_layer(out / "TipAdapterF" / "fewshot" / f"{dataset}.yaml", sources, BIOMED_BACKBONES, values, notes)
 

@@ -1,0 +1,1 @@
+"""Backbones and what runs through them: towers, encoders, prompts, image features."""
