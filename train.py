@@ -124,10 +124,17 @@ def build_cfg(args, layers):
     if getattr(args, "generic", False):
         cfg.PUBLISHED_SETTINGS = False
     cfg.merge_from_list(args.opts or [])
-    if args.model_dir and not cfg.TRAINER.STACKING.INIT_FROM:
-        # as in the publisher's few-shot script: the run a stacking trainer starts from (its prompt shape in eval)
+    if args.model_dir and not cfg.TRAINER.STACKING.INIT_FROM and (not args.eval_only or reads_shape(cfg.TRAINER.NAME)):
+        # as in the publisher's few-shot script: the run a stacking trainer starts from (or reads its shape from)
         cfg.TRAINER.STACKING.INIT_FROM = args.model_dir
     return cfg
+
+
+def reads_shape(trainer: str) -> bool:
+    """Whether a trainer takes its prompt shape from TRAINER.STACKING.INIT_FROM (MedPromptCLIP_FewShot)."""
+    from dassl.engine import TRAINER_REGISTRY
+
+    return trainer in TRAINER_REGISTRY.registered_names() and getattr(TRAINER_REGISTRY.get(trainer), "SHAPE_FROM_INIT", False)
 
 
 def setup_cfg(args):

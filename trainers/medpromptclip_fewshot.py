@@ -42,6 +42,7 @@ class MedPromptCLIP_FewShot(MedPromptCLIP_CoOp):  # noqa: N801  (the method's na
     """Cross-entropy on K shots, from a MedPromptCLIP run's deep text prompts (required)."""
 
     OPTS = "MEDPROMPTCLIP_FEWSHOT"
+    SHAPE_FROM_INIT = True  # train.py: --model-dir of an evaluation also gives the prompt shape
 
     @property
     def opts(self):
