@@ -209,7 +209,14 @@ def medpromptclip(m: Mirror, out: Path) -> None:
             if values["MODEL.PRECISION"] == "fp16":
                 notes.append("PREC fp16: the publisher casts the CLIP model to half precision; here MODEL.PRECISION "
                              "fp16 is autocast on CUDA (fp32 master prompts) and fp32 on the CPU")
-            write_layer(out / method / protocol / f"{dataset}.yaml", sources, [backbone], values, notes)
+            name = dataset
+            if folder == "multi_modal" and dataset == "ODIR":
+                # scripts/MedPromptCLIP/multi_modal_test.sh evaluates every target dataset with this file
+                name = "_all"
+                sources.append(m.source("scripts/MedPromptCLIP/multi_modal_test.sh", "targets evaluated with ODIR.yaml"))
+                notes.append("the cross-modal training file of ODIR, and the file every target dataset is evaluated "
+                             "with (multi_modal_test.sh); f1000images' own file wins on f1000images")
+            write_layer(out / method / protocol / f"{name}.yaml", sources, [backbone], values, notes)
 
 
 # -- BiomedCoOp's benchmark ---------------------------------------------------------------------------
