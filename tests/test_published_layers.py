@@ -117,3 +117,56 @@ def test_each_publisher_config_name_resolves_to_its_values(capsys, case):
     for key, expected in case["expected"].items():
         assert value(cfg, key) == pytest.approx(expected), key
     assert any(case["source"].split(", ")[1] in c for c in comments)
+
+
+def _run_of(path):
+    """A train.py command line for which `path` is the last published layer, and the layer's values."""
+    from medprompt.config_layers import backbone_layer
+
+    rel = path.relative_to(CONFIGS / "published").parts
+    head = read_header(path)
+    backbone = next((b for b in head.backbones if backbone_layer(b)), None)
+    if backbone is None:
+        return None, None
+    method, protocol = rel[0], rel[1]
+    if protocol == "named":
+        from medprompt.config_layers import config_names
+
+        if path.stem in config_names(method):
+            return None, None  # the project's name of the same spelling wins
+        argv = ["--trainer", method, "--config", path.stem, "--dataset-config-file", "configs/datasets/FFA.yaml",
+                "DATASET.NUM_SHOTS", "16"]
+    else:
+        shots = int(rel[2].split("_")[1]) if len(rel) == 4 else {"fewshot": 16, "base2new": 16}.get(protocol, -1)
+        siblings = {p.stem for p in path.parent.glob("*.yaml")} | {p.stem for p in path.parent.parent.glob("*.yaml")}
+        dataset = path.stem if path.stem != "_all" else next(
+            d.stem for d in sorted((CONFIGS / "datasets").glob("*.yaml")) if d.stem not in siblings)
+        variant = "crossmodal_" if protocol == "crossmodal" else ""
+        argv = ["--trainer", method, "--config", f"{variant}{backbone}", "--dataset-config-file",
+                f"configs/datasets/{dataset}.yaml", "DATASET.NUM_SHOTS", str(shots)]
+        if protocol == "base2new":
+            argv += ["DATASET.SUBSAMPLE_CLASSES", "base"]
+    values = yaml.safe_load(path.read_text())
+    values.pop("_PUBLISHED_")
+    return argv, values
+
+
+def test_every_published_value_reaches_the_config_of_a_run_it_is_for():
+    """For each published layer, a run it is the last published layer of holds every one of its values."""
+    from test_configs import flat
+
+    checked = 0
+    for path in sorted((CONFIGS / "published").rglob("*.yaml")):
+        argv, values = _run_of(path)
+        if argv is None:
+            continue  # its backbone (rn50, rn101, vit_b32) has no layer here, or a project name shadows it
+        args = train.build_parser().parse_args(absolute(argv))
+        layers, _ = train.run_layers(args)
+        assert layers[-1].path == path, (path, [str(la.path) for la in layers])
+        cfg = flat(yaml.safe_load(train.build_cfg(args, layers).dump()))
+        for key, expected in flat(values).items():
+            got = cfg[key]
+            expected = float(expected) if isinstance(expected, str) and "e-" in expected else expected
+            assert got == pytest.approx(expected) if isinstance(got, float) else got == expected, (path, key)
+            checked += 1
+    assert checked > 2000
