@@ -78,7 +78,7 @@ def run_layers(args):
     method, dataset, protocol and backbone (medprompt/run/published.py), placed after the method layers;
     notes say which published files were skipped for their backbone."""
     from medprompt.config_layers import resolve_layers
-    from medprompt.run.published import SWITCH, RunKey, published_layers, run_protocol
+    from medprompt.run.published import SWITCH, RunKey, layer_notes, published_layers, run_protocol
 
     layers = resolve_layers(trainer=args.trainer, config=args.config, backbone=args.backbone,
                             config_file=args.config_file, dataset_config_file=args.dataset_config_file)
@@ -86,7 +86,7 @@ def run_layers(args):
     if not draft[SWITCH]:
         return layers, [f"{SWITCH} False (--generic): the generic settings, no published layer"]
     if any(layer.role == "published" for layer in layers):  # a publisher's own config name was given
-        return layers, []
+        return layers, layer_notes(layers)
     backbone = next((layer.path.stem for layer in layers if layer.role == "backbone"), "")
     variant = next((layer.path.stem for layer in layers if layer.role == "overlay" and layer.path.stem != backbone), "")
     key = RunKey(method=draft.TRAINER.NAME, dataset=draft.DATASET.NAME, backbone=backbone,
@@ -94,7 +94,7 @@ def run_layers(args):
                  shots=int(draft.DATASET.NUM_SHOTS))
     published, notes = published_layers(key)
     at = next((i for i, layer in enumerate(layers) if layer.role == "config file"), len(layers))
-    return layers[:at] + published + layers[at:], notes
+    return layers[:at] + published + layers[at:], notes + layer_notes(published)
 
 
 def build_cfg(args, layers):

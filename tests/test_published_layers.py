@@ -58,6 +58,13 @@ def test_generic_switch_gives_the_method_settings(capsys):
     assert not any("configs/published" in c for c in comments)
 
 
+def test_the_layer_list_says_what_the_publisher_code_did_with_a_value(capsys):
+    _, comments = print_config(capsys, ["--trainer", "MedPromptCLIP", "--config", "pmc_vit_l14", "--dataset-config-file",
+                                        "configs/datasets/ODIR.yaml", "DATASET.NUM_SHOTS", "-1"])
+    assert any("note" in c and "ignores it when N_CTX > 5" in c for c in comments)
+    assert any("note" in c and "unweighted mean L1" in c for c in comments)
+
+
 def test_a_file_published_for_another_backbone_is_skipped_and_said(capsys):
     cfg, comments = print_config(capsys, ["--trainer", "MedPromptCLIP", "--config", "vit_b16", "--dataset-config-file",
                                           "configs/datasets/FFA.yaml", "DATASET.NUM_SHOTS", "-1"])

@@ -105,3 +105,10 @@ def published_methods(root: Path = CONFIGS) -> list[str]:
     """The methods with published layers."""
     folder = root / "published"
     return sorted(p.name for p in folder.iterdir() if p.is_dir()) if folder.is_dir() else []
+
+
+def layer_notes(layers: list[Layer]) -> list[str]:
+    """The NOTES of the published layers among `layers`: what the publisher's code ran differently from what
+    its file reads, and where this project departs."""
+    return [f"{layer.path.parent.name}/{layer.path.name}: {note}" for layer in layers if layer.role == "published"
+            for note in read_header(layer.path).notes]
