@@ -80,7 +80,10 @@ def read_header(path: Path) -> PublishedHeader:
 
 
 def candidate_files(key: RunKey, root: Path = CONFIGS) -> list[Path]:
-    """The published files that would apply to `key` whatever the backbone, general before specific."""
+    """The published files that would apply to `key` whatever the backbone, general before specific; none
+    without a dataset (a config merged alone, as the legacy-config checks do)."""
+    if not key.dataset:
+        return []
     folder = root / "published" / key.method / SAME_AS.get((key.method, key.protocol), key.protocol)
     shots = folder / f"shots_{key.shots}" if key.shots >= 1 else None
     names = [folder / "_all.yaml", *([shots / "_all.yaml"] if shots else []), folder / f"{key.dataset}.yaml",
