@@ -7,10 +7,11 @@ from trainers import evaluator  # noqa: F401  (registers MedicalClassification)
 from trainers import medpromptclip, zeroshot
 from trainers import cocoop, coop, kgcoop, linear_probe, maple  # baselines and stacked methods
 from trainers import vip
+from trainers import medpromptclip_fewshot  # MedPromptCLIP's published few-shot stage
 from trainers import biomedcoop, clip_adapter, prograd, text_probe, tip_adapter  # biomedical baselines
 from trainers.config import add_common_config
 
-TRAINER_MODULES = (medpromptclip, zeroshot, vip, coop, cocoop, maple, kgcoop, linear_probe,
+TRAINER_MODULES = (medpromptclip, medpromptclip_fewshot, zeroshot, vip, coop, cocoop, maple, kgcoop, linear_probe,
                    biomedcoop, prograd, clip_adapter, tip_adapter, text_probe)
 
 

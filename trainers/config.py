@@ -25,6 +25,13 @@ def add_common_config(cfg: CN) -> None:
     # features, the published code's cost. With CACHE_DIR "none" it is the published way (benchmarks/sweep.py)
     cfg.MODEL.FULL_TEXT_CONTEXT = False
     cfg.TEST.EVALUATOR = "MedicalClassification"
+    # True: the publisher's settings for the run's method, dataset, protocol and backbone (configs/published/,
+    # medprompt/run/published.py) are merged after the method layers; False (train.py --generic): generic ones
+    cfg.PUBLISHED_SETTINGS = True
+    # heads on frozen features (trainers/cached.py): train on this many augmented views of each training image,
+    # each cached per (images, transform, AUGMENT_SEED, view); 0 = one test-time view
+    cfg.MODEL.AUGMENTED_VIEWS = 0
+    cfg.MODEL.AUGMENT_SEED = 0
 
 
 

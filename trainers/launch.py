@@ -12,13 +12,14 @@ import warnings
 
 import torch
 from dassl.config import get_cfg_default
-from dassl.engine import build_trainer
+from dassl.engine import TRAINER_REGISTRY, build_trainer
 from dassl.utils import collect_env_info, set_random_seed, setup_logger
 
 import datasets
 import trainers
-from medprompt.run.config_layers import backbone_layer, describe_layers, merge_layer
+from medprompt.run.config_layers import Layer, backbone_layer, describe_layers, merge_layer
 from medprompt.run.key_cache import remember_keys
+from medprompt.run.published import SWITCH, RunKey, layer_notes, published_layers, run_protocol
 from medprompt.run.run_settings import check_output_dir
 from medprompt.run.train_args import config_layers
 from medprompt.utils import threads
@@ -26,12 +27,32 @@ from medprompt.utils.timing import RUN_TIMER
 from trainers.config import check_config
 
 
-def setup_cfg(args: argparse.Namespace):
-    """Dassl's defaults and the project's keys, then the yaml layers, the flags and the trailing options."""
+def run_layers(args: argparse.Namespace) -> tuple[list[Layer], list[str]]:
+    """(layers, notes): the generic layers of the flags, then the published layers that match the run's
+    method, dataset, protocol and backbone (medprompt/run/published.py), placed after the method layers;
+    notes say which published files were skipped for their backbone."""
+    layers = config_layers(args)
+    draft = build_cfg(args, layers)  # the run's method, dataset and protocol, once every layer has spoken
+    if not draft[SWITCH]:
+        return layers, [f"{SWITCH} False (--generic): the generic settings, no published layer"]
+    if any(layer.role == "published" for layer in layers):  # a publisher's own config name was given
+        return layers, layer_notes(layers)
+    backbone = next((layer.path.stem for layer in layers if layer.role == "backbone"), "")
+    variant = next((layer.path.stem for layer in layers if layer.role == "overlay" and layer.path.stem != backbone), "")
+    key = RunKey(method=draft.TRAINER.NAME, dataset=draft.DATASET.NAME, backbone=backbone,
+                 protocol=run_protocol(draft.DATASET.NUM_SHOTS, draft.DATASET.SUBSAMPLE_CLASSES, variant),
+                 shots=int(draft.DATASET.NUM_SHOTS))
+    published, notes = published_layers(key)
+    at = next((i for i, layer in enumerate(layers) if layer.role == "config file"), len(layers))
+    return layers[:at] + published + layers[at:], notes + layer_notes(published)
+
+
+def build_cfg(args: argparse.Namespace, layers: list[Layer]):
+    """Dassl's defaults and every trainer's keys, the layers, the flags, then the trailing options."""
     cfg = get_cfg_default()
     trainers.add_config(cfg)
     datasets.add_dataset_config(cfg)
-    for layer in config_layers(args):
+    for layer in layers:
         merge_layer(cfg, layer.path)
     raw_backbone = "" if backbone_layer(args.backbone) else args.backbone  # a layer when it names one
     for value, key in [
@@ -44,7 +65,23 @@ def setup_cfg(args: argparse.Namespace):
             cfg.merge_from_list([key, value])
     if args.seed >= 0:  # 0 is a seed like any other
         cfg.SEED = args.seed
+    if getattr(args, "generic", False):
+        cfg.PUBLISHED_SETTINGS = False
     cfg.merge_from_list(args.opts or [])
+    if args.model_dir and not cfg.TRAINER.STACKING.INIT_FROM and (not args.eval_only or reads_shape(cfg.TRAINER.NAME)):
+        # as in the publisher's few-shot script: the run a stacking trainer starts from (or reads its shape from)
+        cfg.TRAINER.STACKING.INIT_FROM = args.model_dir
+    return cfg
+
+
+def reads_shape(trainer: str) -> bool:
+    """Whether a trainer takes its prompt shape from TRAINER.STACKING.INIT_FROM (MedPromptCLIP_FewShot)."""
+    return trainer in TRAINER_REGISTRY.registered_names() and getattr(TRAINER_REGISTRY.get(trainer), "SHAPE_FROM_INIT", False)
+
+
+def setup_cfg(args: argparse.Namespace):
+    """The run's merged config: the layers (published ones included), the flags and the trailing options."""
+    cfg = build_cfg(args, run_layers(args)[0])
     cfg.freeze()
     return cfg
 
@@ -58,12 +95,19 @@ def system_summary() -> str:
             f"{device}, {torch.get_num_threads()} CPU threads, {platform.platform()}")
 
 
+def layer_lines(args: argparse.Namespace) -> str:
+    """The layers of the run as the log lists them, then the notes about skipped published files."""
+    layers, notes = run_layers(args)
+    return "\n".join([describe_layers(layers), "  command line   the flags, then the trailing options",
+                      *(f"  note           {note}" for note in notes)])
+
+
 def print_args(args: argparse.Namespace, cfg) -> None:
     print("***************\n** Arguments **\n***************")
     for key in sorted(vars(args)):
         print(f"{key}: {getattr(args, key)}")
     print("*******************\n** Config layers **\n*******************")
-    print(f"{describe_layers(config_layers(args))}\n  command line   the flags, then the trailing options")
+    print(layer_lines(args))
     print("************\n** Config **\n************")
     print(cfg)
 
@@ -71,6 +115,12 @@ def print_args(args: argparse.Namespace, cfg) -> None:
 def main(args: argparse.Namespace) -> None:
     RUN_TIMER.add("imports", time.perf_counter() - RUN_TIMER.start)
 
+    if args.print_config:  # before the output folder, the data and the backbone
+        cfg = setup_cfg(args)
+        print("# Config layers, in merge order (later wins):")
+        print("\n".join(f"#{line}" for line in layer_lines(args).splitlines()))
+        print(cfg.dump(), end="")
+        return
     threads_line = threads.apply()
     cfg = setup_cfg(args)
     remember_keys(cfg)  # the next command checks its key names before these imports

@@ -45,6 +45,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="print terminal tables wider than COLS with one method per row (default 120; 0 = never)")
     parser.add_argument("--full", metavar="FILE",
                         help="also write the full tables (a column per method and part, any width) to FILE")
+    parser.add_argument("--published", nargs="?", const="", metavar="FILE",
+                        help="also show each measured cell's published value and the difference, with its source "
+                             "(default file: medprompt/results/published_numbers.yaml)")
     return parser
 
 
@@ -67,6 +70,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"wrote {write_text(path, full)}", file=sys.stderr)
     if not args.output:
         sys.stdout.write(render(tables, args.format, args.decimals, args.width or None))
+    if args.published is not None:
+        from medprompt.results.published import PUBLISHED_NUMBERS, load_published, render_published
+
+        try:
+            numbers = load_published(args.published or PUBLISHED_NUMBERS)
+        except UserError as error:
+            print(f"parse_results.py: error: {error}", file=sys.stderr)
+            return 2
+        sys.stdout.write("\n" + render_published(tables, numbers, args.decimals))
     if args.plot:
         from medprompt.results.plots import plot_tables  # matplotlib: seconds of imports, only for --plot
 

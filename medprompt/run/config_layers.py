@@ -32,6 +32,7 @@ from medprompt.utils.errors import ConfigError
 from medprompt.utils.paths import CONFIGS
 
 BASE_KEY = "_BASE_"
+PUBLISHED_KEY = "_PUBLISHED_"  # a published layer's provenance (medprompt/run/published.py), not a config key
 _LEGACY = re.compile(r"(?:^|/)configs/trainers/(?P<method>[^/]+)/(?P<config>[^/]+)\.ya?ml$")
 
 
@@ -41,10 +42,12 @@ class ConfigLayerError(ConfigError):
 
 @dataclass(frozen=True)
 class Layer:
-    """One yaml merged into the config; `role` says why (dataset, backbone, method, overlay, config file)."""
+    """One yaml merged into the config; `role` says why (dataset, backbone, method, overlay, published, config
+    file); `source` names where a published layer's values come from."""
 
     role: str
     path: Path
+    source: str = ""
 
 
 def _names(folder: Path) -> list[str]:
@@ -79,8 +82,34 @@ def config_names(method: str, root: Path = CONFIGS) -> list[str]:
     return backbones + [f"{v}_{b}" for v in variant_names(method, root) for b in backbones]
 
 
+def published_config(method: str, config: str, root: Path = CONFIGS) -> Layer | None:
+    """A publisher's own config name of the method (CoOp's `rn50_ep50`, CoCoOp's `vit_b16_c4_ep10_batch1_ctxv1`,
+    ...): configs/published/<Method>/named/<name>.yaml, as a published layer; None when there is none or when
+    the name is also one of the project's config names (`vit_b16`), which wins."""
+    path = root / "published" / method / "named" / f"{config}.yaml"
+    if not config or "/" in config or not path.is_file() or config in config_names(method, root):
+        return None
+    from medprompt.run.published import read_header  # the published layers build on this module
+
+    return Layer("published", path, "; ".join(read_header(path).sources))
+
+
+def published_config_backbone(layer: Layer, root: Path = CONFIGS) -> str:
+    """The backbone layer a publisher's named config was written for; an error when it has no layer here."""
+    from medprompt.run.published import read_header
+
+    backbone = read_header(layer.path).backbones[0]
+    if not backbone_layer(backbone, root):
+        raise ConfigLayerError(f"{layer.path} was published for backbone {backbone}, which has no layer "
+                               f"{root / 'backbones' / (backbone + '.yaml')}; backbones: {', '.join(backbone_names(root))}")
+    return backbone
+
+
 def split_config_name(method: str, config: str, root: Path = CONFIGS) -> tuple[str, str]:
     """(variant or "", backbone) of a config name; an error lists the names the method accepts."""
+    named = published_config(method, config, root)
+    if named:
+        return "", published_config_backbone(named, root)
     for backbone in sorted(backbone_names(root), key=len, reverse=True):  # pmc_vit_l14 before a shorter match
         if config == backbone:
             return "", backbone
@@ -89,7 +118,9 @@ def split_config_name(method: str, config: str, root: Path = CONFIGS) -> tuple[s
     raise ConfigLayerError(
         f"Unknown config {config!r} for {method}: a config name is <backbone> or <variant>_<backbone>, with a "
         f"backbone of {root / 'backbones'} and a variant of {root / 'methods' / method}; "
-        f"{method} accepts: {', '.join(config_names(method, root))}")
+        f"{method} accepts: {', '.join(config_names(method, root))}" + (
+            f"; the publisher's names: {', '.join(published_names)}" if (published_names := sorted(
+                p.stem for p in (root / "published" / method / "named").glob("*.yaml"))) else ""))
 
 
 def config_layers(method: str, config: str, root: Path = CONFIGS) -> list[Layer]:
@@ -100,6 +131,9 @@ def config_layers(method: str, config: str, root: Path = CONFIGS) -> list[Layer]
                                f"{', '.join(method_names(root))}")
     variant, backbone = split_config_name(method, config, root)
     layers = [Layer("backbone", root / "backbones" / f"{backbone}.yaml"), Layer("method", method_file)]
+    named = published_config(method, config, root)
+    if named:  # the publisher's own file stands for the overlays
+        return layers + [named]
     for overlay in (backbone, variant):
         path = root / "methods" / method / f"{overlay}.yaml"
         if overlay and path.is_file():
@@ -181,6 +215,7 @@ def merge_layer(cfg: CfgNode, path: Path, _seen: tuple[Path, ...] = ()) -> None:
         raise ConfigLayerError(f"No config file {path}" + (f" (a {BASE_KEY} of {_seen[-1]})" if _seen else ""))
     except yaml.YAMLError as err:
         raise ConfigLayerError(f"Config file {path} is not valid YAML: {err}") from None
+    node.pop(PUBLISHED_KEY, None)
     for base in _yaml_bases(path, node):
         merge_layer(cfg, base, (*_seen, path.resolve()))
     try:
@@ -192,7 +227,8 @@ def merge_layer(cfg: CfgNode, path: Path, _seen: tuple[Path, ...] = ()) -> None:
 def describe_layers(layers: list[Layer]) -> str:
     """The layers as the log prints them, one a line in merge order, after the built-in defaults."""
     rows = ["  defaults       Dassl's, the project's and every trainer's keys"]
-    rows += [f"  {layer.role:<14} {layer.path}" for layer in layers]
+    rows += [f"  {layer.role:<14} {layer.path}" + (f"\n  {'':<14} from {layer.source}" if layer.source else "")
+             for layer in layers]
     return "\n".join(rows)
 
 

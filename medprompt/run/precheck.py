@@ -187,9 +187,11 @@ def check_train_args(args) -> list[str]:
                        config_file=args.config_file, dataset_config_file=args.dataset_config_file)
     except ConfigLayerError as err:
         raise config_error_with_hint(args.trainer, args.config, err) from None
-    check_folder(args.root, "--root")
     check_opts(args.opts)
     notes = []
+    if getattr(args, "print_config", False):
+        return notes  # it prints the merged config and reads no data, checkpoint or output folder
+    check_folder(args.root, "--root")
     if args.model_dir:
         note = check_model_dir(args.model_dir, args.trainer)
         notes += [note] if note else []

@@ -43,18 +43,24 @@ def build_parser() -> argparse.ArgumentParser:
                    help="configs/backbones/NAME.yaml, else an open_clip name, alias, hf-hub: or local-dir:")
     p.add_argument("--head", type=str, default="", help="name of head")
     p.add_argument("--eval-only", action="store_true", help="evaluation only")
-    p.add_argument("--model-dir", type=str, default="", help="load the model from this directory for eval-only")
+    p.add_argument("--model-dir", type=str, default="", help="load the model from this directory for eval-only; when training, the run whose "
+                   "prompts a trainer starts from (TRAINER.STACKING.INIT_FROM, unless that is set)")
     p.add_argument("--load-epoch", type=int, help="load the model saved at this epoch (default: best, else last)")
     p.add_argument("--no-train", action="store_true", help="do not call trainer.train()")
     p.add_argument("--env-info", action="store_true",
                    help="log Dassl's full system report (pip, CUDA, CPU; about 2 s) instead of the one-line summary")
     p.add_argument("--overwrite", action="store_true",
                    help="replace a run in --output-dir that was made with other settings (default: refuse)")
+    p.add_argument("--generic", action="store_true",
+                   help="the method's generic settings, no published layer (same as PUBLISHED_SETTINGS False)")
+    p.add_argument("--print-config", action="store_true",
+                   help="print the merged config as YAML (its layers as comments) and exit, reading no data")
     p.add_argument("opts", default=None, nargs=argparse.REMAINDER, help="modify config options from the command line")
     return p
 
 
 def config_layers(args: argparse.Namespace) -> list[Layer]:
-    """The yaml layers of this run, in merge order (medprompt/run/config_layers.py)."""
+    """The generic yaml layers the flags name, in merge order (medprompt/run/config_layers.py); the published
+    layers that match the run are placed among them by trainers/launch.py (run_layers)."""
     return resolve_layers(trainer=args.trainer, config=args.config, backbone=args.backbone,
                           config_file=args.config_file, dataset_config_file=args.dataset_config_file)

@@ -28,7 +28,8 @@ PROTOCOLS = ("zeroshot", "fewshot", "base2new", "crossmodal")
 DEFAULT_SHOTS = {"zeroshot": (0,), "fewshot": (1, 2, 4, 8, 16), "base2new": (16,), "crossmodal": (0,)}
 DEFAULT_SEEDS = (1, 2, 3)
 CROSSMODAL_TARGETS = ("f1000images", "OCT_C8", "OCTDL", "ODIR_3x200", "FFA", "SLO")
-STACKED_ON = {"MedPromptCLIP_CoOp": "MedPromptCLIP", "MedPromptCLIP_MaPLe": "MedPromptCLIP"}
+STACKED_ON = {"MedPromptCLIP_CoOp": "MedPromptCLIP", "MedPromptCLIP_MaPLe": "MedPromptCLIP",
+              "MedPromptCLIP_FewShot": "MedPromptCLIP"}
 
 
 class GridError(ConfigError):

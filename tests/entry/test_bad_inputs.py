@@ -188,7 +188,8 @@ def results(tmp_path_factory) -> dict:
         {"id": "trained", "script": "train.py", "args": [*train_args(w, "trained"), *opts()]},
         {"id": "warned", "script": "train.py", "args": [
             *train_args(w, "warned"), *opts("TRAINER.COOP.CTX_INIT", "a photo", "TRAINER.COOP.DEPTH", "9",
-                                            "OPTIM.WARMUP_EPOCH", "1", "DATASET.NUM_SHOTS", "5")]},
+                                            "OPTIM.WARMUP_EPOCH", "1", "DATASET.NUM_SHOTS", "5",
+                                            "PUBLISHED_SETTINGS", "False")]},  # CoOp's generic N_CTX 16
     ]
     bad = [{"id": key, "script": script, "args": make(w), "env": env} for key, (script, make, _, env) in BAD.items()]
     batches = [setup + bad + _resume_cases(w) + _cache_cases(w)[:1], _cache_cases(w)[1:]]
