@@ -35,6 +35,7 @@ from medprompt.errors import CheckpointError
 from medprompt.feature_cache import FeatureCache, cache_root, content_key, file_id
 from medprompt.image_features import encode_loader, loader_settings
 from medprompt.losses import cosine_logits
+from medprompt.run.config_checks import check_trainer_config
 from medprompt.schedule import build_lr_scheduler
 from medprompt.text_encoder import PromptedTextEncoder
 from medprompt.threads import available_cores
@@ -54,6 +55,11 @@ class PromptTrainerBase(TrainerX):
     `model_inference`."""
 
     TEXT_ONLY = False  # True: training never reads images, so training images need not exist
+
+    def check_cfg(self, cfg):
+        """Dassl calls this first in TrainerX.__init__: every key of this trainer in its range or form
+        (medprompt/run/config_checks.py), before any data is read or the backbone built."""
+        check_trainer_config(cfg, type(self).__name__)
 
     # -- data ----------------------------------------------------------------------------------
     def build_data_loader(self):
