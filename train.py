@@ -122,11 +122,9 @@ def print_args(args, cfg) -> None:
 
 def main(args) -> None:
     require_dassl()
-    from dassl.engine import build_trainer
-    from dassl.utils import collect_env_info, set_random_seed, setup_logger
-
     import datasets  # noqa: F401  (registers the datasets; imported here so the import time is counted)
     import trainers  # noqa: F401
+    from medprompt.run import folder_lock
     from medprompt.run_settings import check_output_dir
     from trainers.config import check_config
 
@@ -135,7 +133,27 @@ def main(args) -> None:
     threads_line = threads.apply()
     cfg = setup_cfg(args)
     config_warnings = check_config(cfg)
-    check_output_dir(cfg, overwrite=args.overwrite)
+    check_run_inputs(cfg, args)
+    # one train.py (or sweep) per output folder; released when this process ends, however it ends
+    with folder_lock.hold_for_run(cfg.OUTPUT_DIR):
+        check_output_dir(cfg, overwrite=args.overwrite)
+        run(args, cfg, config_warnings, threads_line)
+
+
+def check_run_inputs(cfg, args) -> None:
+    """What a run reads from other runs is finished, and fits this trainer's protocols (medprompt/run/)."""
+    from medprompt.run.finished import check_model_dir, check_init_from
+
+    if args.eval_only and args.model_dir:
+        check_model_dir(args.model_dir, cfg)
+    if "STACKING" in cfg.TRAINER and cfg.TRAINER.STACKING.INIT_FROM and not args.eval_only:
+        check_init_from(cfg.TRAINER.STACKING.INIT_FROM)
+
+
+def run(args, cfg, config_warnings, threads_line) -> None:
+    from dassl.engine import build_trainer
+    from dassl.utils import collect_env_info, set_random_seed, setup_logger
+
     setup_logger(cfg.OUTPUT_DIR)
     # Dassl's log file records stdout only; warnings (e.g. truncated descriptions) belong in it too
     warnings.showwarning = lambda message, category, *_args, **_kw: print(f"{category.__name__}: {message}")

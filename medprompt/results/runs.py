@@ -19,6 +19,7 @@ from pathlib import Path
 
 from medprompt.errors import FileFormatError, InputFileError
 from medprompt.results.logs import LogRecord, read_log
+from medprompt.run.folder_lock import keep_when_clearing
 from medprompt.sweep.layout import LAYOUT, SEED_DIR, RunKey, place
 
 LOG_NAME = re.compile(r"^log\.txt(?:-(\d{4}-\d{2}-\d{2}-\d{2}-\d{2}-\d{2}))?$")
@@ -119,12 +120,42 @@ def read_tree(root: str | Path) -> TreeScan:
 
 
 def run_finished(folder: str | Path) -> tuple[bool, str]:
-    """(whether the seed folder holds a finished run, the reason when not)."""
+    """(whether the seed folder holds a finished run, the reason when not). Finished: a log with its
+    result (SeedLogs.finished), the last log that trained got to "Finish training", and no learner's
+    latest checkpoint is the resume checkpoint of a run stopped before its last epoch."""
     folder = Path(folder)
     if not folder.is_dir():
         return False, "no output folder"
     run = read_run(folder)
-    return run.finished, run.reason
+    if not run.finished:
+        return False, run.reason
+    return (False, why) if (why := checkpoint_problem(folder, run)) else (True, "")
+
+
+def checkpoint_problem(folder: Path, run: SeedLogs) -> str:
+    """Why the checkpoints of a run folder are not a finished run's ('' when they are, or when it has none)."""
+    trained = [log for log in run.logs if log.trained]
+    if trained and not trained[-1].finished_training:
+        return f"its last training stopped before 'Finish training' ({trained[-1].path.name})"
+    stopped = [p.name for p in learner_folders(folder) if latest_name(p) == RESUME_NAME]
+    if stopped:
+        return (f"the latest checkpoint of {', '.join(stopped)} is {RESUME_NAME}, kept while training goes: "
+                "the run stopped before its last epoch")
+    return ""
+
+
+RESUME_NAME = "resume.pth.tar"  # medprompt/checkpoints.py RESUME (not imported: that module imports torch)
+
+
+def latest_name(learner: Path) -> str:
+    """The file name a learner folder's 'checkpoint' pointer names ('' without a pointer)."""
+    pointer = learner / "checkpoint"
+    return pointer.read_text(encoding="utf-8").strip() if pointer.is_file() else ""
+
+
+def learner_folders(folder: Path) -> list[Path]:
+    """The learner folders (each with a 'checkpoint' pointer) directly in a run folder."""
+    return [p for p in sorted(folder.iterdir()) if p.is_dir() and (p / "checkpoint").is_file()]
 
 
 def _resumable(path: Path) -> bool:
@@ -134,12 +165,24 @@ def _resumable(path: Path) -> bool:
 
 
 def clear_unfinished(folder: str | Path) -> list[Path]:
-    """In an unfinished run's folder, remove everything but its logs and its resumable checkpoints (written
-    atomically every epoch), so that running it again resumes where it stopped; return what was removed."""
+    """In an unfinished run's folder, remove everything but its logs, its resumable checkpoints (written
+    atomically every epoch) and its lock file, so that running it again resumes where it stopped; return
+    what was removed."""
     folder = Path(folder)
     if not folder.is_dir() or run_finished(folder)[0]:
         return []
-    removed = [p for p in sorted(folder.iterdir()) if not LOG_NAME.match(p.name) and not _resumable(p)]
+    removed = [p for p in sorted(folder.iterdir())
+               if not LOG_NAME.match(p.name) and not _resumable(p) and not keep_when_clearing(p)]
     for path in removed:
         shutil.rmtree(path) if path.is_dir() else path.unlink()
     return removed
+
+
+def empty_folder(folder: str | Path) -> None:
+    """Remove everything in a run folder but its lock file (which its holder keeps using)."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        return
+    for path in sorted(folder.iterdir()):
+        if not keep_when_clearing(path):
+            shutil.rmtree(path) if path.is_dir() and not path.is_symlink() else path.unlink()

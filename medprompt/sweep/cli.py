@@ -222,6 +222,8 @@ def run_sweep(args, opts: list[str]) -> int:
         raise GridError("Set DATA (or --data) to the folder that holds the datasets (e.g. DATA=/data/medical)")
     if not Path(args.data).is_dir():
         raise GridError(f"DATA={args.data} is not a folder")
+    if Path(args.output).is_file():
+        raise GridError(f"--output {args.output} is a file, not a folder: give the root folder of the output tree")
     grid = make_grid(args, opts)
     if args.no_wait and args.executor != "slurm":
         raise GridError("--no-wait needs --executor slurm (local runs end with the sweep)")

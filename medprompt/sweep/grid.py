@@ -20,6 +20,7 @@ from pathlib import Path
 
 from medprompt.config_layers import ConfigLayerError, config_layers
 from medprompt.errors import ConfigError
+from medprompt.run.config_checks import check_protocol
 from medprompt.sweep.layout import RunKey, dataset_config_file, run_dir, REPO
 
 PROTOCOLS = ("zeroshot", "fewshot", "base2new", "crossmodal")
@@ -126,6 +127,12 @@ class Grid:
             reasons = [self._pair_problem(method, c) for c in self.configs]
             if all(reasons):
                 problems += reasons
+        if self.protocol != "zeroshot":  # the zero-shot protocol asks the registry (sweep/cli.py check_text_only)
+            for method in self.methods:
+                try:
+                    check_protocol(method, self.protocol)
+                except ConfigError as err:
+                    problems.append(str(err))
         datasets = [*self.datasets, *(self.target_list if self.protocol == "crossmodal" else ())]
         missing = [p for p in dict.fromkeys(dataset_config_file(d) for d in datasets) if not p.is_file()]
         if missing:
