@@ -35,6 +35,7 @@ from medprompt.errors import CheckpointError
 from medprompt.feature_cache import FeatureCache, cache_root, content_key, file_id
 from medprompt.image_features import encode_loader, loader_settings
 from medprompt.losses import cosine_logits
+from medprompt.results.plausibility import FLAG_PREFIX, unchanged_predictions
 from medprompt.run.config_checks import check_trainer_config
 from medprompt.schedule import build_lr_scheduler
 from medprompt.text_encoder import PromptedTextEncoder
@@ -370,9 +371,38 @@ class PromptTrainerBase(TrainerX):
         self.evaluator.reset()
         self.evaluator.process(logits, data["labels"])
         results = self.evaluator.evaluate()
+        if split == "test":
+            self.flag_unchanged_predictions(data["features"], logits)
         for key, value in results.items():
             self.write_scalar(f"{split}/{key}", value, self.epoch)
         return list(results.values())[0]
+
+    def before_train(self):
+        super().before_train()  # Dassl: resume (sets start_epoch), writer, clock
+        # the learned tensors before the first epoch, to see whether training moved any test prediction
+        learner = getattr(self, "learner", None)
+        trains = learner is not None and self.start_epoch == 0 and any(p.requires_grad for p in learner.parameters())
+        self._initial_state = ({k: v.detach().clone() for k, v in learner.state_dict().items()} if trains else None)
+
+    def after_train(self):
+        self._trained = getattr(self, "_initial_state", None) is not None
+        super().after_train()
+
+    @torch.no_grad()
+    def flag_unchanged_predictions(self, features: torch.Tensor, logits: torch.Tensor) -> None:
+        """After training, print a flag when every test prediction equals the initial model's."""
+        if not getattr(self, "_trained", False):
+            return
+        current = {k: v.detach().clone() for k, v in self.learner.state_dict().items()}
+        self.learner.load_state_dict(self._initial_state)
+        try:
+            with self.autocast():
+                initial = self.logits(features.to(self.device))
+        finally:
+            self.learner.load_state_dict(current)
+        flag = unchanged_predictions(logits.argmax(1).tolist(), initial.argmax(1).tolist())
+        if flag:
+            print(FLAG_PREFIX + flag)
 
     def logits(self, image_features: torch.Tensor) -> torch.Tensor:
         """[N, C] scores of frozen image features; a text classifier's cosine logits by default."""
