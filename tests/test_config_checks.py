@@ -119,7 +119,7 @@ def test_minus_one_prompts_means_all():
     check_config(cfg)
 
 
-@pytest.mark.parametrize("key", ["OUTPUT_DIR", "MODEL.CACHE_DIR", "DATASET.ROOT"])
+@pytest.mark.parametrize("key", ["OUTPUT_DIR", "MODEL.CACHE_DIR", "DATASET.ROOT", "RESUME"])
 def test_a_file_where_a_folder_is_expected(tmp_path, key):
     afile = tmp_path / "a-file"
     afile.write_text("x")

@@ -38,7 +38,9 @@ def log_files(folder: str | Path) -> list[Path]:
 
 @dataclass(frozen=True)
 class SeedLogs:
-    """All logs of one seed folder and the one whose evaluation counts."""
+    """All logs of one seed folder and the one whose evaluation counts. Finished: a log with its result,
+    the last log that trained got to "Finish training", and no learner's latest checkpoint is the resume
+    checkpoint of a run stopped before its last epoch."""
 
     folder: Path
     logs: tuple[LogRecord, ...]
@@ -51,18 +53,19 @@ class SeedLogs:
 
     @property
     def finished(self) -> bool:
-        return self.winner is not None
+        """A finished evaluation whose checkpoints are a finished run's (:func:`checkpoint_problem`)."""
+        return self.winner is not None and not checkpoint_problem(self.folder, self)
 
     @property
     def metrics(self) -> dict[str, float]:
         """Metrics of the finished evaluation ({} when unfinished)."""
-        return dict(self.winner.final.metrics) if self.winner else {}
+        return dict(self.winner.final.metrics) if self.finished else {}
 
     @property
     def reason(self) -> str:
         """Why this seed has no finished evaluation ('' when it has one)."""
         if self.winner:
-            return ""
+            return checkpoint_problem(self.folder, self)
         if not self.logs:
             return "no log file"
         return f"{self.logs[-1].reason} ({self.logs[-1].path.name})"
@@ -120,16 +123,12 @@ def read_tree(root: str | Path) -> TreeScan:
 
 
 def run_finished(folder: str | Path) -> tuple[bool, str]:
-    """(whether the seed folder holds a finished run, the reason when not). Finished: a log with its
-    result (SeedLogs.finished), the last log that trained got to "Finish training", and no learner's
-    latest checkpoint is the resume checkpoint of a run stopped before its last epoch."""
+    """(whether the seed folder holds a finished run, the reason when not; SeedLogs.finished)."""
     folder = Path(folder)
     if not folder.is_dir():
         return False, "no output folder"
     run = read_run(folder)
-    if not run.finished:
-        return False, run.reason
-    return (False, why) if (why := checkpoint_problem(folder, run)) else (True, "")
+    return run.finished, run.reason
 
 
 def checkpoint_problem(folder: Path, run: SeedLogs) -> str:

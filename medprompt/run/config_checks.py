@@ -191,6 +191,7 @@ COMMON = (
     choice("MODEL.PRECISION", ("fp32", "fp16", "bf16")),
     folder("MODEL.CACHE_DIR", special=("none",)),
     folder("OUTPUT_DIR"),
+    folder("RESUME"),
     folder("DATASET.ROOT"),
     choice("DATASET.SUBSAMPLE_CLASSES", ("all", "base", "new")),
     number("DATASET.NUM_SHOTS", low=1, integer=True, also=(-1,), note="-1: every training image"),
