@@ -42,6 +42,7 @@ from medprompt.demo.report import demo_tables, gap_table  # noqa: E402
 from medprompt.results.plots import plot_tables  # noqa: E402
 from medprompt.results.render import render  # noqa: E402
 from medprompt.results.runs import run_finished  # noqa: E402
+from medprompt.run import folder_lock  # noqa: E402
 from medprompt.sweep.executors import SlurmSettings, executor_for  # noqa: E402
 from medprompt.sweep.task import DONE, FAILED, QUEUED, RUNNING, Task, read_marker, task_state  # noqa: E402
 from medprompt.synthetic.world import WorldSettings, write_world  # noqa: E402
@@ -160,7 +161,11 @@ def main(argv: list[str] | None = None) -> int:
     started = time.time()
     for seed in plan.seeds:
         root = plan.world_root(seed)
-        marker = write_world(root, plan.world_settings(seed))
+        # a second demo on the same data waits for the first to finish writing a world, then finds it written
+        with folder_lock.holding(root, f"demo.py writing world {seed}", wait=True,
+                                 on_wait=lambda holder: print(f"{root}: {folder_lock.describe(holder)} is writing "
+                                                              "this world; waiting for it", flush=True)):
+            marker = write_world(root, plan.world_settings(seed))
         print(f"World {seed}: {root} {marker['settings']} ({time.time() - started:.0f} s)", flush=True)
     all_tasks = tasks(plan, sys.executable)
     todo = to_run(all_tasks)

@@ -208,3 +208,19 @@ def test_the_sweep_refuses_base_to_new_for_class_bound_heads():
 
     with pytest.raises(GridError, match="TipAdapter does not support the base2new protocol"):
         Grid("base2new", ("TipAdapter",), ("vit_b16",), ("BTMRI",)).check()
+
+
+def test_the_demo_writes_a_world_holding_its_folder(tmp_path, monkeypatch):
+    """A second demo on the same data waits while the first writes a world, then finds it written."""
+    import demo
+
+    seen = []
+
+    def write_world(root, settings):
+        seen.append(folder_lock.is_held(root))
+        raise KeyboardInterrupt  # stop the demo here
+
+    monkeypatch.setattr(demo, "write_world", write_world)
+    with pytest.raises(KeyboardInterrupt):
+        demo.main(["--quick", "--data", str(tmp_path / "data"), "--output", str(tmp_path / "out")])
+    assert seen == [True] and not folder_lock.is_held(tmp_path / "data" / "world0")
