@@ -23,8 +23,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from medprompt.errors import ConfigError
-
-TEXT_LOSSES = ("mse", "l1", "centered", "contrastive")
+from medprompt.run.config_checks import TEXT_LOSSES  # the names, defined once beside their key's rule
 
 
 def text_to_text_loss(pred: Tensor, target: Tensor, kind: str = "mse", weight: float = 1000.0) -> Tensor:

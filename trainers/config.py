@@ -27,9 +27,6 @@ def add_common_config(cfg: CN) -> None:
     cfg.TEST.EVALUATOR = "MedicalClassification"
 
 
-PRECISIONS = ("fp32", "fp16", "bf16")
-
-
 def check_config(cfg: CN) -> list[str]:
     """Refuse settings no run can use (ConfigError naming the key); return warnings about settings that
     run but are probably not what was meant."""

@@ -10,10 +10,10 @@ from yacs.config import CfgNode as CN
 from medprompt.attributes import DEFAULT_TEMPLATES, load_attributes, render_all
 from medprompt.descriptions import load_descriptions
 from medprompt.errors import ConfigError
+from medprompt.run.config_checks import AGGREGATIONS
 from medprompt.zeroshot import cupl_class_features, dclip_logits, dclip_text, template_class_features
 from trainers.base import PromptTrainerBase, resolve_description_file
 
-AGGREGATIONS = ("cupl", "dclip", "attributes")
 
 
 def add_config(cfg):

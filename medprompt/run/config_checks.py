@@ -185,10 +185,11 @@ def folder(key: str, special: tuple[str, ...] = ()) -> Rule:
 # -- the trainers' keys ------------------------------------------------------------------------------
 
 TEXT_LOSSES = ("mse", "l1", "centered", "contrastive")  # medprompt/losses.py
+PRECISIONS = ("fp32", "fp16", "bf16")  # trainers/base.py autocast
 AGGREGATIONS = ("cupl", "dclip", "attributes")  # trainers/zeroshot.py
 
 COMMON = (
-    choice("MODEL.PRECISION", ("fp32", "fp16", "bf16")),
+    choice("MODEL.PRECISION", PRECISIONS),
     folder("MODEL.CACHE_DIR", special=("none",)),
     folder("OUTPUT_DIR"),
     folder("RESUME"),
