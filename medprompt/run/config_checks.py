@@ -102,9 +102,12 @@ def boolean(key: str) -> Rule:
     return Rule(key, "True or False", lambda value: "" if isinstance(value, bool) else "True or False", ("yes",))
 
 
-def text(key: str) -> Rule:
-    """Any text (a path, an initialisation string); only its type is checked."""
-    return Rule(key, "a text", lambda value: "" if isinstance(value, str) else "a text", (3,))
+def text(key: str, empty: bool = True) -> Rule:
+    """Any text (a path, an initialisation string); only its type is checked, and with `empty` False that
+    it says something."""
+    allowed = "a text" if empty else "a non-empty text"
+    return Rule(key, allowed, lambda value: "" if isinstance(value, str) and (empty or value.strip()) else allowed,
+                (3,) if empty else (3, ""))
 
 
 def template_problem(value: Any, named: tuple[str, ...] = ("modality",), slot: bool = True) -> str:
@@ -189,6 +192,9 @@ PRECISIONS = ("fp32", "fp16", "bf16")  # trainers/base.py autocast
 AGGREGATIONS = ("cupl", "dclip", "attributes")  # trainers/zeroshot.py
 
 COMMON = (
+    text("MODEL.BACKBONE.NAME", empty=False),
+    text("MODEL.BACKBONE.WEIGHTS"),
+    boolean("MODEL.FULL_TEXT_CONTEXT"),
     choice("MODEL.PRECISION", PRECISIONS),
     folder("MODEL.CACHE_DIR", special=("none",)),
     folder("OUTPUT_DIR"),
@@ -202,6 +208,9 @@ COMMON = (
     number("OPTIM.WEIGHT_DECAY", low=0),
     choice("OPTIM.LR_SCHEDULER", ("cosine", "single_step", "multi_step")),  # medprompt/schedule.py
     choice("OPTIM.WARMUP_TYPE", ("constant", "linear")),
+    number("OPTIM.WARMUP_EPOCH", low=-1, integer=True, note="0 or -1: no warm-up"),
+    number("OPTIM.WARMUP_CONS_LR", low=0, low_open=True),
+    number("OPTIM.MOMENTUM", low=0, high=1),
     number("DATALOADER.TRAIN_X.BATCH_SIZE", low=1, integer=True),
     number("DATALOADER.TEST.BATCH_SIZE", low=1, integer=True),
     number("DATALOADER.NUM_WORKERS", low=0, integer=True),
