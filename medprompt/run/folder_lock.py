@@ -14,7 +14,6 @@ lets `is_held` ask from anywhere, the owner included. Linux and macOS; on NFS on
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
 import os
 import socket
@@ -73,6 +72,8 @@ def describe(info: dict) -> str:
 
 def is_held(folder: str | Path) -> bool:
     """Whether a live process holds the folder's lock (this one included, through another handle)."""
+    import fcntl  # POSIX only; imported where used, so that the results reader imports anywhere
+
     path = lock_path(folder)
     try:
         fd = os.open(path, os.O_RDONLY)
@@ -91,6 +92,8 @@ def acquire(folder: str | Path, what: str, wait: bool = False,
             on_wait: Callable[[dict], None] | None = None) -> FolderLock:
     """Hold `folder` (made when missing). Busy: RunFolderBusy naming the holder, or with `wait`, call
     `on_wait(holder)` once and block until the holder ends."""
+    import fcntl
+
     folder = Path(folder)
     _make_folder(folder, "Run folder")
     fd = os.open(lock_path(folder), os.O_RDWR | os.O_CREAT, 0o644)
