@@ -38,8 +38,10 @@ from medprompt.demo.plan import (METHOD_NAMES, METHODS, DemoPlan, method_of, mod
                                  part_of, tasks)
 from medprompt.sweep.live_lines import LiveLines, phase_of, read_tail
 from medprompt.demo.report import demo_tables, gap_table
+from medprompt.results.plots import plot_tables
 from medprompt.results.render import render
 from medprompt.results.runs import run_finished
+from medprompt.utils import folder_lock
 from medprompt.sweep.executors import SlurmSettings, executor_for
 from medprompt.sweep.task import DONE, FAILED, QUEUED, RUNNING, Task, read_marker, task_state
 from medprompt.synthetic.world import WorldSettings, write_world
@@ -183,7 +185,11 @@ def main(argv: list[str] | None = None) -> int:
     started = time.time()
     for seed in plan.seeds:
         root = plan.world_root(seed)
-        marker = write_world(root, plan.world_settings(seed))
+        # a second demo on the same data waits for the first to finish writing a world, then finds it written
+        with folder_lock.holding(root, f"demo.py writing world {seed}", wait=True,
+                                 on_wait=lambda holder: print(f"{root}: {folder_lock.describe(holder)} is writing "
+                                                              "this world; waiting for it", flush=True)):
+            marker = write_world(root, plan.world_settings(seed))
         print(f"World {seed}: {root} {marker['settings']} ({time.time() - started:.0f} s)", flush=True)
     all_tasks = tasks(plan, sys.executable)
     todo = to_run(all_tasks)
@@ -202,7 +208,6 @@ def main(argv: list[str] | None = None) -> int:
             print("\nRun the same command again to retry the failed runs only (finished runs are skipped).")
             return 1
         print(time_report(todo, time.time() - runs_started, args.jobs))
-    from medprompt.results.plots import plot_tables  # matplotlib: seconds of imports, after the runs
 
     tables = demo_tables(plan)
     stem = plan.output / "comparison"

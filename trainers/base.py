@@ -37,6 +37,8 @@ from medprompt.utils.threads import available_cores
 from medprompt.utils.timing import RUN_TIMER
 from medprompt.methods.zeroshot import fill_template
 from trainers.checkpointing import CheckpointMixin
+from medprompt.results.plausibility import FLAG_PREFIX, unchanged_predictions
+from medprompt.run.config_checks import check_trainer_config
 
 LEARNER = "prompt_learner"
 
@@ -47,6 +49,11 @@ class PromptTrainerBase(CheckpointMixin, TrainerX):
     `model_inference`."""
 
     TEXT_ONLY = False  # True: training never reads images, so training images need not exist
+
+    def check_cfg(self, cfg):
+        """Dassl calls this first in TrainerX.__init__: every key of this trainer in its range or form
+        (medprompt/run/config_checks.py), before any data is read or the backbone built."""
+        check_trainer_config(cfg, type(self).__name__)
 
     # -- data ----------------------------------------------------------------------------------
     def build_data_loader(self):
@@ -260,9 +267,38 @@ class PromptTrainerBase(CheckpointMixin, TrainerX):
         self.evaluator.reset()
         self.evaluator.process(logits, data["labels"])
         results = self.evaluator.evaluate()
+        if split == "test":
+            self.flag_unchanged_predictions(data["features"], logits)
         for key, value in results.items():
             self.write_scalar(f"{split}/{key}", value, self.epoch)
         return list(results.values())[0]
+
+    def before_train(self):
+        super().before_train()  # Dassl: resume (sets start_epoch), writer, clock
+        # the learned tensors before the first epoch, to see whether training moved any test prediction
+        learner = getattr(self, "learner", None)
+        trains = learner is not None and self.start_epoch == 0 and any(p.requires_grad for p in learner.parameters())
+        self._initial_state = ({k: v.detach().clone() for k, v in learner.state_dict().items()} if trains else None)
+
+    def after_train(self):
+        self._trained = getattr(self, "_initial_state", None) is not None
+        super().after_train()
+
+    @torch.no_grad()
+    def flag_unchanged_predictions(self, features: torch.Tensor, logits: torch.Tensor) -> None:
+        """After training, print a flag when every test prediction equals the initial model's."""
+        if not getattr(self, "_trained", False):
+            return
+        current = {k: v.detach().clone() for k, v in self.learner.state_dict().items()}
+        self.learner.load_state_dict(self._initial_state)
+        try:
+            with self.autocast():
+                initial = self.logits(features.to(self.device))
+        finally:
+            self.learner.load_state_dict(current)
+        flag = unchanged_predictions(logits.argmax(1).tolist(), initial.argmax(1).tolist())
+        if flag:
+            print(FLAG_PREFIX + flag)
 
     def logits(self, image_features: torch.Tensor) -> torch.Tensor:
         """[N, C] scores of frozen image features; a text classifier's cosine logits by default."""

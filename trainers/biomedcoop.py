@@ -23,7 +23,7 @@ def add_config(cfg):
     cfg.TRAINER.BIOMEDCOOP = CN()
     b = cfg.TRAINER.BIOMEDCOOP
     add_prompt_keys(b, n_ctx=4, ctx_init="a photo of a")
-    b.N_PROMPTS = 50  # LLM prompts per class (all of them when a class has fewer)
+    b.N_PROMPTS = 50  # LLM prompts per class (all of them when a class has fewer); -1 = all
     b.DESCRIPTIONS = ""  # "" = llm_descriptions/<DATASET.NAME>.json
     # a BiomedCoOp checkout (or its trainers/prompt_templates.py): its published LLM prompts, read in place;
     # "" or unreadable = DESCRIPTIONS (the log says which)
@@ -42,8 +42,10 @@ class BiomedCoOp(CoOp):
         learner = super().build_learner()
         o = self.opts
         path, per_class = self.llm_prompts()
-        per_class = [texts[: int(o.N_PROMPTS)] for texts in per_class]
-        short = {name: len(texts) for name, texts in zip(self.classnames, per_class) if len(texts) < o.N_PROMPTS}
+        limit = None if o.N_PROMPTS == -1 else int(o.N_PROMPTS)  # -1: every description (checked >= 1 otherwise)
+        per_class = [texts[:limit] for texts in per_class]
+        short = {name: len(texts) for name, texts in zip(self.classnames, per_class)
+                 if limit is not None and len(texts) < limit}
         if short:
             print(f"BiomedCoOp: N_PROMPTS={o.N_PROMPTS} but {len(short)} of {len(per_class)} classes have fewer "
                   f"LLM prompts in {path}; using all of theirs: {short}")

@@ -13,7 +13,7 @@ from dassl.engine import TRAINER_REGISTRY
 from yacs.config import CfgNode as CN
 
 from medprompt.utils.errors import ConfigError
-from medprompt.run.choices import PRECISIONS
+from medprompt.run.config_checks import check_trainer_config
 
 
 def add_common_config(cfg: CN) -> None:
@@ -46,8 +46,7 @@ def check_config(cfg: CN) -> list[str]:
             close = difflib.get_close_matches(str(value), known, n=3)
             raise ConfigError(f"{key} {value!r} is not a registered name; closest: {close or 'none'}; "
                               f"all: {', '.join(sorted(known))}")
-    if cfg.MODEL.PRECISION not in PRECISIONS:
-        raise ConfigError(f"MODEL.PRECISION must be one of {', '.join(PRECISIONS)}, got {cfg.MODEL.PRECISION!r}")
+    check_trainer_config(cfg)  # every key of the trainer in its range or form (medprompt/run/config_checks.py)
     notes = []
     optim = cfg.OPTIM
     if optim.WARMUP_EPOCH > 0 and 0 < optim.MAX_EPOCH <= optim.WARMUP_EPOCH:

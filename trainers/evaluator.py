@@ -15,6 +15,7 @@ from dassl.evaluation import EVALUATOR_REGISTRY, EvaluatorBase
 from sklearn.metrics import confusion_matrix
 
 from medprompt.run.metrics import classification_metrics
+from medprompt.results.plausibility import FLAG_PREFIX, below_chance
 
 
 @EVALUATOR_REGISTRY.register()
@@ -39,6 +40,9 @@ class MedicalClassification(EvaluatorBase):
         correct = int((preds == labels).sum())
         lines = ["=> result", f"* total: {len(labels):,}", f"* correct: {correct:,}"]
         lines += [f"* {name}: {value:.2f}%" for name, value in metrics.items()]
+        flag = below_chance(correct, len(labels), logits.shape[1])
+        if flag:  # after the block, so that CoOp-style parsers read the block as before
+            lines.append(FLAG_PREFIX + flag)
         print("\n".join(lines))
         results = OrderedDict(metrics)  # accuracy first: Dassl's trainer returns the first value
 

@@ -19,10 +19,11 @@ import datasets
 import trainers
 from medprompt.run.config_layers import Layer, backbone_layer, describe_layers, merge_layer
 from medprompt.run.key_cache import remember_keys
+from medprompt.run.finished import check_init_from, check_model_dir
 from medprompt.run.published import SWITCH, RunKey, layer_notes, published_layers, run_protocol
 from medprompt.run.run_settings import check_output_dir
 from medprompt.run.train_args import config_layers
-from medprompt.utils import threads
+from medprompt.utils import folder_lock, threads
 from medprompt.utils.timing import RUN_TIMER
 from trainers.config import check_config
 
@@ -125,7 +126,23 @@ def main(args: argparse.Namespace) -> None:
     cfg = setup_cfg(args)
     remember_keys(cfg)  # the next command checks its key names before these imports
     config_warnings = check_config(cfg)
-    check_output_dir(cfg, overwrite=args.overwrite)
+    check_run_inputs(cfg, args)
+    # one train.py (or sweep) per output folder; released when this process ends, however it ends
+    with folder_lock.hold_for_run(cfg.OUTPUT_DIR):
+        check_output_dir(cfg, overwrite=args.overwrite)
+        run(args, cfg, config_warnings, threads_line)
+
+
+def check_run_inputs(cfg, args: argparse.Namespace) -> None:
+    """What a run reads from other runs is finished, and fits this trainer's protocols (medprompt/run/)."""
+    if args.eval_only and args.model_dir:
+        check_model_dir(args.model_dir, cfg)
+    if "STACKING" in cfg.TRAINER and cfg.TRAINER.STACKING.INIT_FROM and not args.eval_only:
+        check_init_from(cfg.TRAINER.STACKING.INIT_FROM)
+
+
+def run(args: argparse.Namespace, cfg, config_warnings: list[str], threads_line: str) -> None:
+    """Log the run's settings, build the trainer, then train or evaluate."""
     setup_logger(cfg.OUTPUT_DIR)
     # Dassl's log file records stdout only; warnings (e.g. truncated descriptions) belong in it too
     warnings.showwarning = lambda message, category, *_args, **_kw: print(f"{category.__name__}: {message}")

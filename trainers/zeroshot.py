@@ -6,12 +6,12 @@ from __future__ import annotations
 from dassl.engine import TRAINER_REGISTRY
 from yacs.config import CfgNode as CN
 
-from medprompt.methods.attribute_prompts import DEFAULT_TEMPLATES, load_attributes, render_all
+from medprompt.data.attribute_prompts import DEFAULT_TEMPLATES, load_attributes, render_all
 from medprompt.utils.errors import ConfigError
 from medprompt.methods.zeroshot import cupl_class_features, dclip_logits, dclip_text, template_class_features
 from trainers.base import PromptTrainerBase
+from medprompt.run.choices import AGGREGATIONS
 
-AGGREGATIONS = ("cupl", "dclip", "attributes")
 
 
 def add_config(cfg):

@@ -298,6 +298,12 @@ def prebuild(name: str, weights: str = "", digest_cache: str | os.PathLike | Non
     return _PREBUILT[key].prebuilt_seconds
 
 
+def _unknown_name(name: str) -> str:
+    return (f"Unknown backbone {name!r}: not an open_clip model name (open_clip.list_models()), not an alias "
+            f"({sorted(ALIASES)}) or a published short name ({published.SHORT_NAMES}), and no 'hf-hub:' or "
+            "'local-dir:' prefix.")
+
+
 def load_backbone(name: str, weights: str = "", device: str | torch.device = "cpu",
                   digest_cache: str | os.PathLike | None = None) -> Backbone:
     """Build the open_clip model, its tokenizer and its test-time preprocessing, frozen and in eval mode
@@ -323,6 +329,8 @@ def load_backbone(name: str, weights: str = "", device: str | torch.device = "cp
     if weights == RANDOM_WEIGHTS:
         # architecture only: no CLIP weights and no base weights for HF text towers either
         kwargs, initialise = {"load_weights": False, "pretrained_text": False}, contextlib.nullcontext()
+    elif not has_schema and open_clip.get_model_config(model_name) is None:
+        raise BackboneNotFoundError(_unknown_name(name))
     elif not has_schema and not weights:
         raise BackboneNotFoundError(
             f"Backbone {model_name!r} has no weights: set MODEL.BACKBONE.WEIGHTS to a pretrained tag "
@@ -351,11 +359,7 @@ def load_backbone(name: str, weights: str = "", device: str | torch.device = "cp
                     tokenizer = open_clip.get_tokenizer(model_name)
     except RuntimeError as err:
         if "not found in built-ins" in str(err):
-            raise BackboneNotFoundError(
-                f"Unknown backbone {name!r}: not an alias ({sorted(ALIASES)}) or a published short name "
-                f"({published.SHORT_NAMES}), not an open_clip model name, "
-                "and no 'hf-hub:' or 'local-dir:' prefix."
-            ) from err
+            raise BackboneNotFoundError(_unknown_name(name)) from err
         if "Required pretrained weights" in str(err):
             raise BackboneNotFoundError(
                 f"Backbone {name!r} (weights {weights or 'default'!r}): open_clip found no checkpoint to load "

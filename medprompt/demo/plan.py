@@ -109,6 +109,9 @@ class DemoPlan:
             raise ConfigError(f"{self.train_on} is the training modality and cannot be held out too")
         if not self.seeds or len(set(self.seeds)) != len(self.seeds) or min(self.seeds) < 0:
             raise ConfigError(f"world seeds must be distinct non-negative integers, got {list(self.seeds)}")
+        for flag, path in (("--data", self.data), ("--output", self.output)):
+            if Path(path).is_file():
+                raise ConfigError(f"{flag} {path} is a file, not a folder: give a folder path")
         if len(self.opts) % 2:
             raise ConfigError(f"options must be KEY VALUE pairs, got {len(self.opts)} words: {list(self.opts)}")
 

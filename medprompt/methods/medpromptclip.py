@@ -32,8 +32,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from medprompt.utils.errors import ConfigError
-
-TEXT_LOSSES = ("mse", "l1", "centered", "contrastive")
+from medprompt.run.choices import TEXT_LOSSES
 
 
 def text_to_text_loss(pred: Tensor, target: Tensor, kind: str = "mse", weight: float = 1000.0) -> Tensor:

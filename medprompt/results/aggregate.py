@@ -3,7 +3,8 @@
 Flags (shown in the table, explained in its notes, never averaged silently):
   m  expected seeds with no folder;          u  seed folders with no finished evaluation;
   x  finished runs that lack the metric;     c  finished runs whose configs differ;
-  p  (averages) datasets missing from the average.
+  p  (averages) datasets missing from the average;  i  results that cannot be right (below chance beyond
+     the binomial spread, or a trained run predicting as its initialisation: medprompt/results/plausibility.py).
 Config keys that legitimately change per seed or per run (seed, output folder, resume folder, the
 data root, the eval-only model folder and the run a stacked method starts from) are left out of the
 comparison.
@@ -14,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from medprompt.results.plausibility import flags_of
 from medprompt.results.runs import Run
 from medprompt.results.stats import mean_std
 
@@ -23,6 +25,7 @@ FLAG_NAMES = {
     "x": "metric absent",
     "c": "configs differ",
     "p": "partial average",
+    "i": "implausible result",
 }
 IGNORED_KEYS = frozenset({"SEED", "OUTPUT_DIR", "RESUME", "DATASET.ROOT"})
 IGNORED_LEAVES = frozenset({"MODEL_DIR", "EVAL_ONLY", "LOAD_EPOCH", "INIT_FROM"})
@@ -89,6 +92,8 @@ def summarise(
     if absent:
         have = sorted(absent[0].seed_logs.metrics)
         notes.append(("x", f"no {metric!r} in {_seeds(r.seed for r in absent)} (has: {', '.join(have)})"))
+    for run in finished:
+        notes.extend(("i", f"seed {run.seed}: {flag}") for flag in flags_of(run.seed_logs.winner))
     diffs = config_differences(finished, ignore)
     if diffs:
         more = f" and {len(diffs) - _SHOWN_KEYS} more keys" if len(diffs) > _SHOWN_KEYS else ""

@@ -13,6 +13,7 @@ A training run without a result block after ``Finish training`` is unfinished.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +22,7 @@ from medprompt.utils.errors import FileFormatError
 
 METRIC_LINE = re.compile(r"\* (\w+): ([\.\deE+-]+)%")
 _COUNT_LINE = re.compile(r"\* total: ([\d,]+)\s*$")  # Dassl prints counts with thousands separators
+_CORRECT_LINE = re.compile(r"\* correct: ([\d,]+)\s*$")
 _CONFIG_LINE = re.compile(r"^( *)([A-Za-z0-9_]+):(?: (.*))?$")
 _ARG_LINE = re.compile(r"^(\w+): ?(.*)$")
 _SPLIT_LINE = re.compile(r"Evaluate on the \*(\w+)\* set")
@@ -30,6 +32,7 @@ _CLASSES_LINE = re.compile(r"^# classes\s+([\d,]+)\s*$")  # Dassl's dataset summ
 
 FINISH_TRAINING = "Finish training"
 RESULT_START = "=> result"
+FLAG_PREFIX = "Implausible result: "  # medprompt/results/plausibility.py: a flag on the result block before it
 
 
 @dataclass(frozen=True)
@@ -41,6 +44,8 @@ class Evaluation:
     split: str | None = None  # from "Evaluate on the *test* set", when printed
     total: int | None = None  # "* total: N", the number of evaluated images
     after_training: bool = False  # printed after "Finish training"
+    correct: int | None = None  # "* correct: N"
+    flags: tuple[str, ...] = ()  # "Implausible result: ..." lines printed after the block
 
 
 @dataclass(frozen=True)
@@ -144,11 +149,18 @@ def read_log(path: str | Path) -> LogRecord:
             if count:
                 block["total"] = int(count.group(1).replace(",", ""))
                 continue
+            hits = _CORRECT_LINE.match(line)
+            if hits:
+                block["correct"] = int(hits.group(1).replace(",", ""))
+                continue
             if line.startswith("* "):
                 continue
             close_block()
 
-        if line == RESULT_START:
+        if line.startswith(FLAG_PREFIX) and evaluations:
+            last = evaluations[-1]
+            evaluations[-1] = dataclasses.replace(last, flags=(*last.flags, line[len(FLAG_PREFIX):]))
+        elif line == RESULT_START:
             block = {"line": number, "metrics": {}, "after_training": finished}
         elif line == FINISH_TRAINING:
             finished = True

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import textwrap
 from collections.abc import Sequence
 
 from tabulate import tabulate
@@ -113,7 +114,11 @@ def _render_text(table: Table, fmt: str, decimals: int, width: int | None = None
     if fmt == "latex":
         body = body.replace("±", r"$\pm$")
         return "\n".join([f"% {title(table)}", body] + [f"% {n}" for n in notes])
-    return "\n".join([title(table), body, legend(table)] + (["Notes:"] + [f"  {n}" for n in notes] if notes else []))
+    under = [legend(table)]
+    if width:  # the legend and notes wrap to the width the table was fitted to
+        under = textwrap.wrap(under[0], width)
+        notes = [line for n in notes for line in textwrap.wrap(n, width - 2, subsequent_indent="    ")]
+    return "\n".join([title(table), body, *under] + (["Notes:"] + [f"  {n}" for n in notes] if notes else []))
 
 
 CSV_COLUMNS = ("protocol", "dataset", "shots", "method", "part", "metric",

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from medprompt.utils.errors import FileFormatError, InputFileError
 from medprompt.results.logs import LogRecord, read_log
+from medprompt.utils.folder_lock import keep_when_clearing
 from medprompt.results.output_tree import LAYOUT, SEED_DIR, RunKey, place
 
 LOG_NAME = re.compile(r"^log\.txt(?:-(\d{4}-\d{2}-\d{2}-\d{2}-\d{2}-\d{2}))?$")
@@ -37,7 +38,9 @@ def log_files(folder: str | Path) -> list[Path]:
 
 @dataclass(frozen=True)
 class SeedLogs:
-    """All logs of one seed folder and the one whose evaluation counts."""
+    """All logs of one seed folder and the one whose evaluation counts. Finished: a log with its result,
+    the last log that trained got to "Finish training", and no learner's latest checkpoint is the resume
+    checkpoint of a run stopped before its last epoch."""
 
     folder: Path
     logs: tuple[LogRecord, ...]
@@ -50,18 +53,19 @@ class SeedLogs:
 
     @property
     def finished(self) -> bool:
-        return self.winner is not None
+        """A finished evaluation whose checkpoints are a finished run's (:func:`checkpoint_problem`)."""
+        return self.winner is not None and not checkpoint_problem(self.folder, self)
 
     @property
     def metrics(self) -> dict[str, float]:
         """Metrics of the finished evaluation ({} when unfinished)."""
-        return dict(self.winner.final.metrics) if self.winner else {}
+        return dict(self.winner.final.metrics) if self.finished else {}
 
     @property
     def reason(self) -> str:
         """Why this seed has no finished evaluation ('' when it has one)."""
         if self.winner:
-            return ""
+            return checkpoint_problem(self.folder, self)
         if not self.logs:
             return "no log file"
         return f"{self.logs[-1].reason} ({self.logs[-1].path.name})"
@@ -119,12 +123,38 @@ def read_tree(root: str | Path) -> TreeScan:
 
 
 def run_finished(folder: str | Path) -> tuple[bool, str]:
-    """(whether the seed folder holds a finished run, the reason when not)."""
+    """(whether the seed folder holds a finished run, the reason when not; SeedLogs.finished)."""
     folder = Path(folder)
     if not folder.is_dir():
         return False, "no output folder"
     run = read_run(folder)
     return run.finished, run.reason
+
+
+def checkpoint_problem(folder: Path, run: SeedLogs) -> str:
+    """Why the checkpoints of a run folder are not a finished run's ('' when they are, or when it has none)."""
+    trained = [log for log in run.logs if log.trained]
+    if trained and not trained[-1].finished_training:
+        return f"its last training stopped before 'Finish training' ({trained[-1].path.name})"
+    stopped = [p.name for p in learner_folders(folder) if latest_name(p) == RESUME_NAME]
+    if stopped:
+        return (f"the latest checkpoint of {', '.join(stopped)} is {RESUME_NAME}, kept while training goes: "
+                "the run stopped before its last epoch")
+    return ""
+
+
+RESUME_NAME = "resume.pth.tar"  # medprompt/run/checkpoints.py RESUME (not imported: that module imports torch)
+
+
+def latest_name(learner: Path) -> str:
+    """The file name a learner folder's 'checkpoint' pointer names ('' without a pointer)."""
+    pointer = learner / "checkpoint"
+    return pointer.read_text(encoding="utf-8").strip() if pointer.is_file() else ""
+
+
+def learner_folders(folder: Path) -> list[Path]:
+    """The learner folders (each with a 'checkpoint' pointer) directly in a run folder."""
+    return [p for p in sorted(folder.iterdir()) if p.is_dir() and (p / "checkpoint").is_file()]
 
 
 def _resumable(path: Path) -> bool:
@@ -134,12 +164,24 @@ def _resumable(path: Path) -> bool:
 
 
 def clear_unfinished(folder: str | Path) -> list[Path]:
-    """In an unfinished run's folder, remove everything but its logs and its resumable checkpoints (written
-    atomically every epoch), so that running it again resumes where it stopped; return what was removed."""
+    """In an unfinished run's folder, remove everything but its logs, its resumable checkpoints (written
+    atomically every epoch) and its lock file, so that running it again resumes where it stopped; return
+    what was removed."""
     folder = Path(folder)
     if not folder.is_dir() or run_finished(folder)[0]:
         return []
-    removed = [p for p in sorted(folder.iterdir()) if not LOG_NAME.match(p.name) and not _resumable(p)]
+    removed = [p for p in sorted(folder.iterdir())
+               if not LOG_NAME.match(p.name) and not _resumable(p) and not keep_when_clearing(p)]
     for path in removed:
         shutil.rmtree(path) if path.is_dir() else path.unlink()
     return removed
+
+
+def empty_folder(folder: str | Path) -> None:
+    """Remove everything in a run folder but its lock file (which its holder keeps using)."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        return
+    for path in sorted(folder.iterdir()):
+        if not keep_when_clearing(path):
+            shutil.rmtree(path) if path.is_dir() and not path.is_symlink() else path.unlink()

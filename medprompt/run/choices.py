@@ -12,6 +12,10 @@ PRECISIONS = ("fp32", "fp16", "bf16")
 #: TRAINER.<METHOD>.CLASS_TOKEN_POSITION: where the class name sits among the context vectors, as in CoOp
 #: (KaiyangZhou/CoOp, trainers/coop.py, PromptLearner.forward, commit ff61507)
 CLASS_TOKEN_POSITIONS = ("end", "middle", "front")
+#: TRAINER.MEDPROMPTCLIP.LOSS and TRAINER.STACKING.TEXT_LOSS (medprompt/methods/medpromptclip.py)
+TEXT_LOSSES = ("mse", "l1", "centered", "contrastive")
+#: TRAINER.ZEROSHOT.AGGREGATION (trainers/zeroshot.py)
+AGGREGATIONS = ("cupl", "dclip", "attributes")
 #: OPTIM.NAME: Dassl's AVAI_OPTIMS (Dassl.pytorch v0.6.3, dassl/optim/optimizer.py)
 OPTIMIZERS = ("adam", "amsgrad", "sgd", "rmsprop", "radam", "adamw")
 #: OPTIM.LR_SCHEDULER (medprompt/run/schedule.py, the same words as Dassl's AVAI_SCHEDS)
@@ -26,6 +30,9 @@ ENUMERATED: dict[str, tuple[str, ...]] = {
     "OPTIM.LR_SCHEDULER": SCHEDULES,
     "OPTIM.WARMUP_TYPE": WARMUP_TYPES,
     "TRAINER.*.CLASS_TOKEN_POSITION": CLASS_TOKEN_POSITIONS,
+    "TRAINER.MEDPROMPTCLIP.LOSS": TEXT_LOSSES,
+    "TRAINER.STACKING.TEXT_LOSS": TEXT_LOSSES,
+    "TRAINER.ZEROSHOT.AGGREGATION": AGGREGATIONS,
 }
 
 

@@ -29,6 +29,7 @@ from filelock import FileLock
 from torch import Tensor
 
 from medprompt.utils.atomic import write_with
+from medprompt.utils.errors import ConfigError
 
 
 def cache_root(setting: str) -> Path | None:
@@ -37,7 +38,11 @@ def cache_root(setting: str) -> Path | None:
     warm interpreter has its own."""
     if setting == "none":
         return None
-    return Path(setting or os.environ.get("MEDPROMPT_CACHE") or Path.home() / ".cache" / "medprompt")
+    root = Path(setting or os.environ.get("MEDPROMPT_CACHE") or Path.home() / ".cache" / "medprompt")
+    if root.is_file():
+        source = "MODEL.CACHE_DIR" if setting else "$MEDPROMPT_CACHE" if os.environ.get("MEDPROMPT_CACHE") else "the cache"
+        raise ConfigError(f"{source} {root} is a file, not a folder: give a folder path, or MODEL.CACHE_DIR none")
+    return root
 
 
 def content_key(parts: dict) -> str:

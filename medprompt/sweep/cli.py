@@ -212,6 +212,8 @@ def run_sweep(args, opts: list[str]) -> int:
     if not args.data:
         raise GridError("Set DATA (or --data) to the folder that holds the datasets (e.g. DATA=/data/medical)")
     check_sweep_args(args.methods, [*args.datasets, *args.targets], opts, args.data)
+    if Path(args.output).is_file():
+        raise GridError(f"--output {args.output} is a file, not a folder: give the root folder of the output tree")
     grid = make_grid(args, opts)
     if args.no_wait and args.executor != "slurm":
         raise GridError("--no-wait needs --executor slurm (local runs end with the sweep)")

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from medprompt.utils.atomic import write_json
 from medprompt.utils.errors import ConfigError, ServiceError
+from medprompt.utils import folder_lock
 from medprompt.utils.threads import available_cores
 from medprompt.utils.paths import REPO
 from medprompt.sweep.task import Task, clear_marker, run_job, run_task, state_dir
@@ -72,7 +73,8 @@ class LocalExecutor:
         alone = tasks[0].folder if self.jobs > 1 and not self.gpus and len(tasks) > 1 else None
         cond = threading.Condition()
         for task in tasks:
-            clear_marker(task)
+            if not folder_lock.is_held(task.folder):  # a held run's marker is its holder's (another sweep's)
+                clear_marker(task)
         for server in self.servers[:len(tasks)]:
             server.start()  # each slot's interpreter imports while the others do
 
@@ -236,7 +238,8 @@ class SlurmExecutor:
                 extra["dependency"] = "afterany:" + ":".join(deps)
             executor.update_parameters(slurm_additional_parameters=extra)
             for task in wave:
-                clear_marker(task)
+                if not folder_lock.is_held(task.folder):
+                    clear_marker(task)
             with executor.batch():
                 jobs = [executor.submit(run_job, task) for task in wave]
             for task, job in zip(wave, jobs):

@@ -23,6 +23,7 @@ from medprompt.utils.errors import ConfigError
 from medprompt.results.output_tree import RunKey, dataset_config_file, run_dir
 from medprompt.utils.paths import REPO
 from medprompt.run.precheck import config_error_with_hint
+from medprompt.run.config_checks import check_protocol
 
 PROTOCOLS = ("zeroshot", "fewshot", "base2new", "crossmodal")
 DEFAULT_SHOTS = {"zeroshot": (0,), "fewshot": (1, 2, 4, 8, 16), "base2new": (16,), "crossmodal": (0,)}
@@ -129,6 +130,12 @@ class Grid:
             reasons = [self._pair_problem(method, c) for c in self.configs]
             if all(reasons):
                 problems += reasons
+        if self.protocol != "zeroshot":  # the zero-shot protocol asks the registry (sweep/cli.py check_text_only)
+            for method in self.methods:
+                try:
+                    check_protocol(method, self.protocol)
+                except ConfigError as err:
+                    problems.append(str(err))
         datasets = [*self.datasets, *(self.target_list if self.protocol == "crossmodal" else ())]
         missing = [p for p in dict.fromkeys(dataset_config_file(d) for d in datasets) if not p.is_file()]
         if missing:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import socket
 import time
 from dataclasses import asdict, dataclass, field
@@ -21,7 +20,8 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 from medprompt.utils.atomic import write_json
-from medprompt.results.runs import clear_unfinished, run_finished
+from medprompt.results.runs import clear_unfinished, empty_folder, run_finished
+from medprompt.utils import folder_lock
 from medprompt.sweep.grid import RunSpec, show
 from medprompt.sweep.warm import cold_launch
 
@@ -87,31 +87,44 @@ def run_task(task: Task, launch: Launch = cold_launch, how: str = "") -> bool:
     `launch` starts the command (a fresh process by default; the local executor forks it from a warm
     interpreter, medprompt/sweep/warm.py); `how`, when given, is logged under the command line.
 
-    A run that reads another run's output (`after`) fails at once, naming it, when that run is not
-    finished. An unfinished run's folder keeps its logs and its resumable checkpoint (everything else is
-    cleared first), so the run resumes where it stopped; with `redo` the whole folder is removed.
+    The run's folder is held (medprompt/utils/folder_lock.py) from before anything in it is read or cleared
+    until its marker says how it ended; a folder another sweep or train.py holds is waited for, and a run
+    that one finished meanwhile is not run again (unless `redo`). A run that reads another run's output
+    (`after`) fails at once, naming it, when that run is not finished. An unfinished run's folder keeps its
+    logs and its resumable checkpoint (everything else is cleared first), so the run resumes where it
+    stopped; with `redo` the whole folder is emptied.
     """
-    _mark(task, RUNNING)
-    missing = [dep for dep in task.after if not run_finished(dep)[0]]
-    if missing:
-        _mark(task, FAILED, reason=f"needs {missing[0]}, which did not finish")
-        return False
     folder = Path(task.folder)
-    if task.redo:
-        shutil.rmtree(folder, ignore_errors=True)
-    else:
-        clear_unfinished(folder)
-    Path(task.log).parent.mkdir(parents=True, exist_ok=True)
-    started = time.time()
-    with open(task.log, "w", encoding="utf-8") as log:
-        log.write(f"$ {show(task.command)}\n" + (f"# {how}\n" if how else ""))
-    code = launch(task.command, task.env, task.log)
-    finished, why = run_finished(folder)
-    if code == 0 and finished:
-        _mark(task, DONE, seconds=round(time.time() - started, 1))
-        return True
-    _mark(task, FAILED, reason=f"exit status {code}" if code else f"exit status 0 but {why}")
-    return False
+    with folder_lock.holding(folder, f"sweep run {show(task.command[:3])}", wait=True,
+                             on_wait=lambda holder: _note_wait(task, holder)) as lock:
+        finished, _ = run_finished(folder)
+        if finished and not task.redo:
+            _mark(task, DONE, seconds=0.0, note="finished by another sweep while this one waited")
+            return True
+        _mark(task, RUNNING)
+        missing = [dep for dep in task.after if not run_finished(dep)[0]]
+        if missing:
+            _mark(task, FAILED, reason=f"needs {missing[0]}, which did not finish")
+            return False
+        if task.redo:
+            empty_folder(folder)
+        else:
+            clear_unfinished(folder)
+        Path(task.log).parent.mkdir(parents=True, exist_ok=True)
+        started = time.time()
+        with open(task.log, "w", encoding="utf-8") as log:
+            log.write(f"$ {show(task.command)}\n" + (f"# {how}\n" if how else ""))
+        code = launch(task.command, {**task.env, folder_lock.TOKEN_ENV: lock.token}, task.log)
+        finished, why = run_finished(folder)
+        if code == 0 and finished:
+            _mark(task, DONE, seconds=round(time.time() - started, 1))
+            return True
+        _mark(task, FAILED, reason=f"exit status {code}" if code else f"exit status 0 but {why}")
+        return False
+
+
+def _note_wait(task: Task, holder: dict) -> None:
+    print(f"{task.folder}: held by {folder_lock.describe(holder)}; waiting for it", flush=True)
 
 
 def run_job(task: Task) -> str:
@@ -120,16 +133,6 @@ def run_job(task: Task) -> str:
         marker = read_marker(task) or {}
         raise RuntimeError(f"{task.folder}: {marker.get('reason', 'failed')}; log: {task.log}")
     return task.folder
-
-
-def pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def task_state(task: Task, job_id: str | None = None, queue: dict[str, str] | None = None) -> tuple[str, str]:
@@ -144,8 +147,10 @@ def task_state(task: Task, job_id: str | None = None, queue: dict[str, str] | No
     if marker and marker["state"] == RUNNING:
         if queue is not None and job_id is not None and not in_queue:
             return FAILED, f"job {job_id} ended while the run was going (time limit or killed?)"
-        if marker["host"] == socket.gethostname() and queue is None and not pid_alive(marker["pid"]):
-            return FAILED, "killed while running"
+        # a run is marked running only while its driver holds the folder; the lock ends with the driver's
+        # process, even one not yet reaped (its pid still answers then)
+        if marker["host"] == socket.gethostname() and not folder_lock.is_held(task.folder):
+            return FAILED, "killed while running (its driver ended without saying how the run ended)"
         return RUNNING, ""
     if in_queue:
         return (RUNNING if queue[job_id] == "RUNNING" else QUEUED), ""

@@ -106,9 +106,10 @@ def test_tables_are_mean_and_std_over_the_world_seeds(tmp_path):
 
 
 def table_rows(out: str, title: str) -> list[str]:
-    """The lines of one printed table, from its title to its legend."""
+    """The lines of one printed table, from its title to its legend (the notes after it left out)."""
     start = out.index(title)
-    return out[start:].split("\n\n")[0].splitlines()
+    lines = out[start:].split("\n\n")[0].splitlines()
+    return lines[:next(i for i, line in enumerate(lines) if line.startswith("Cells:")) + 1]
 
 
 def test_quick_demo_fills_every_cell_of_its_tables(tmp_path, capsys):
@@ -136,7 +137,9 @@ def test_quick_demo_fills_every_cell_of_its_tables(tmp_path, capsys):
             assert label in row.split(), row
             cells = re.findall(r"\d+\.\d\d", row)
             assert len(cells) == len(header), row  # every cell has a number ...
-            assert DASH not in row and "[" not in row, row  # ... and no flag
+            # ... and no flag of something missing; [i] (below chance: this smoke test's 4 images per class
+            # and 2 epochs give such results, as the issue that added the flag saw) may be there
+            assert DASH not in row and not re.search(r"\[(?!i\])", row), row
     full = (tmp_path / "out" / "comparison.txt").read_text()  # a column per method and part
     assert all(f"{label} base" in full and f"{label} HM" in full for label in labels)
     assert "Gap closed" in out and list((tmp_path / "out").glob("comparison-*.png"))

@@ -13,7 +13,7 @@ from medprompt.clip.backbones import load_backbone
 from medprompt.clip.text_encoder import PromptedTextEncoder
 from medprompt.data.descriptions import DescriptionError, match_descriptions
 from medprompt.data.specs import get_spec
-from medprompt.methods.attribute_prompts import (
+from medprompt.data.attribute_prompts import (
     ATTRIBUTES,
     DEFAULT_TEMPLATES,
     load_attributes,

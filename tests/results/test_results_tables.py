@@ -248,7 +248,7 @@ def wide_base_to_new(tmp_path):
         for seed in (1, 2):
             write_run(tmp_path, "base2new/train_base", "Knee", 16, trainer, seed, {"accuracy": 50.0 + i + seed},
                       num_classes=3)
-            write_run(tmp_path, "base2new/test_new", "Knee", 16, trainer, seed, {"accuracy": 30.0 + i + seed},
+            write_run(tmp_path, "base2new/test_new", "Knee", 16, trainer, seed, {"accuracy": 60.0 + i + seed},
                       eval_only=True, num_classes=2)
     return tmp_path, methods
 
@@ -264,7 +264,7 @@ def test_wide_terminal_table_gets_one_method_per_row_and_a_legend(wide_base_to_n
     rows = [line for line in short[3:] if line.strip() and not line.startswith("Cells")]
     assert len(rows) == 2 * len(methods)  # Knee and Average, a row per method
     assert rows[0].split()[:5] == ["Knee", "CoOp", "54.50", "±", "0.50"] and "(n=2)" in rows[0]
-    assert rows[0].split()[-1] == f"{2 * 54.5 * 34.5 / 89:.2f}"  # HM of the mean base and new
+    assert rows[0].split()[-1] == f"{2 * 54.5 * 64.5 / 119:.2f}"  # HM of the mean base and new
     assert short[-1] == ("Cells: mean ± std over seeds (n=seeds); Average rows: mean over datasets; "
                          "HM = 2·base·new/(base+new) of the means.")
     assert render([table], width=400) == render([table])  # a table that fits keeps its grid
