@@ -1,18 +1,32 @@
 """Dassl trainer plug-ins: importing this package registers every trainer and the evaluator.
 
-`add_config(cfg)` adds the config keys of the project and of every trainer (train.py calls it).
+`add_config(cfg)` adds the config keys of the project and of every trainer (train.py calls it). A new
+method is one line in METHODS: the module whose import registers its trainer and whose `add_config`
+declares its keys (CONTRIBUTING.md).
 """
 
+import importlib
+
 from trainers import evaluator  # noqa: F401  (registers MedicalClassification)
-from trainers import medpromptclip, zeroshot
-from trainers import cocoop, coop, kgcoop, linear_probe, maple  # baselines and stacked methods
-from trainers import vip
-from trainers import medpromptclip_fewshot  # MedPromptCLIP's published few-shot stage
-from trainers import biomedcoop, clip_adapter, prograd, text_probe, tip_adapter  # biomedical baselines
 from trainers.config import add_common_config
 
-TRAINER_MODULES = (medpromptclip, medpromptclip_fewshot, zeroshot, vip, coop, cocoop, maple, kgcoop, linear_probe,
-                   biomedcoop, prograd, clip_adapter, tip_adapter, text_probe)
+METHODS = (
+    "medpromptclip",
+    "medpromptclip_fewshot",  # MedPromptCLIP's published few-shot stage
+    "zeroshot",
+    "vip",
+    "coop",  # with the stacked MedPromptCLIP_CoOp
+    "cocoop",
+    "maple",  # with the stacked MedPromptCLIP_MaPLe
+    "kgcoop",
+    "linear_probe",
+    "biomedcoop",
+    "prograd",
+    "clip_adapter",
+    "tip_adapter",
+    "text_probe",
+)
+TRAINER_MODULES = tuple(importlib.import_module(f"trainers.{name}") for name in METHODS)
 
 
 def add_config(cfg):

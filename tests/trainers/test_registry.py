@@ -34,3 +34,13 @@ def test_the_project_registers_its_trainers():
 def test_every_registered_trainer_has_a_method_layer_and_a_docs_row(name):
     assert (CONFIGS / "methods" / f"{name}.yaml").is_file(), f"configs/methods/{name}.yaml is missing"
     assert name in documented_trainers(), f"docs/TRAINERS.md has no table row naming `{name}`"
+
+
+def test_every_module_that_registers_a_trainer_is_listed_in_methods():
+    """A trainer module left out of trainers.METHODS would register only when something else imports it,
+    and its keys would never be declared."""
+    import trainers
+
+    registering = sorted(p.stem for p in (REPO / "trainers").glob("*.py")
+                         if "@TRAINER_REGISTRY.register()" in p.read_text(encoding="utf-8"))
+    assert [name for name in registering if name not in trainers.METHODS] == []
