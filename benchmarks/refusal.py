@@ -3,7 +3,7 @@
 Each case is a fresh process of the entry point with one mistake (a misspelt trainer, dataset, config
 name, key or enumerated value, a missing path, a --model-dir one level above the run folder), run as
 `python -c` around runpy so that the process can report whether torch, Dassl or open_clip was imported
-before the refusal. Cases alternate over REPEATS rounds; medians are printed. tests/test_precheck.py runs
+before the refusal. Cases alternate over REPEATS rounds; medians are printed. tests/run/test_precheck.py runs
 the same cases once (no timing) and checks the message and the imports.
 
     python -m benchmarks.refusal [--repeats 3]

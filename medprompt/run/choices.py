@@ -2,7 +2,7 @@
 heavy imports (medprompt/run/precheck.py) and by the code that reads them.
 
 Dassl's own lists are written out here so that reading them does not import Dassl (which imports torch);
-tests/test_precheck.py compares them with the installed Dassl's and the project's.
+tests/run/test_precheck.py compares them with the installed Dassl's and the project's.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@ protocols it supports. Checked at start (trainers/config.py from train.py right 
 and Dassl's `check_cfg` hook, which TrainerX.__init__ calls first), before any data is read or backbone
 built, so a mistyped value ends in one message naming the key, the value and what is allowed.
 
-Each registered trainer of the project has an entry in TRAINERS (tests/test_config_checks.py fails when
+Each registered trainer of the project has an entry in TRAINERS (tests/run/test_config_checks.py fails when
 one has none); a new trainer declares its keys' rules there, beside its config keys.
 """
 
