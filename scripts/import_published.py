@@ -20,6 +20,7 @@ from pathlib import Path
 
 import yaml
 
+from medprompt.run.config_layers import flat_keys
 from medprompt.utils.paths import REPO
 
 
@@ -68,16 +69,6 @@ class Mirror:
             except (ValueError, SyntaxError):
                 pass
         return out
-
-
-def flat(node: dict, prefix: str = "") -> dict:
-    out = {}
-    for key, value in node.items():
-        if isinstance(value, dict):
-            out.update(flat(value, f"{prefix}{key}."))
-        else:
-            out[f"{prefix}{key}"] = value
-    return out
 
 
 def nested(values: dict) -> dict:
@@ -170,7 +161,7 @@ def medpromptclip(m: Mirror, out: Path) -> None:
                                      ("multi_modal", "crossmodal", "MedPromptCLIP"),
                                      ("fewshot", "fewshot", "MedPromptCLIP_FewShot")):
         for path in m.files(f"configs/trainers/{folder}"):
-            cfg = flat(m.yaml(path))
+            cfg = flat_keys(m.yaml(path))
             dataset = project_dataset(Path(path).stem)
             backbone = BACKBONES.get(cfg.get("MODEL.BACKBONE.NAME", ""))
             if not dataset or backbone != "pmc_vit_l14":
@@ -244,7 +235,7 @@ def biomedcoop(m: Mirror, out: Path) -> None:
         files += [(p, proto) for p, proto in shared if p in m.files(f"configs/trainers/{method}")]
         script = {"fewshot": f"scripts/{method.lower()}/few_shot.sh", "base2new": f"scripts/{method.lower()}/base2new.sh"}
         for path, protocol in files:
-            cfg = flat(m.yaml(path))
+            cfg = flat_keys(m.yaml(path))
             per_dataset = Path(path).parent.name in ("few_shot", "base_to_novel")
             targets = ([BIOMED_DATASETS.get(Path(path).stem) or project_dataset(Path(path).stem)] if per_dataset
                        else [BIOMED_DATASETS.get(Path(p).stem) or project_dataset(Path(p).stem)
@@ -277,7 +268,7 @@ def named_configs(m: Mirror, out: Path, method: str, folder: str, node: str, cod
                   dest: str = "") -> None:
     """configs/published/<method>/named/<name>.yaml for every config file of the publisher's method."""
     for path in m.files(folder):
-        cfg = flat(m.yaml(path))
+        cfg = flat_keys(m.yaml(path))
         backbone = BACKBONES.get(cfg.get("MODEL.BACKBONE.NAME", ""))
         if not backbone:
             continue
@@ -319,7 +310,7 @@ def coop_ladder(m: Mirror, out: Path) -> None:
     for backbone_prefix, backbone in (("rn50", "rn50"), ("vit_b16", "vit_b16")):
         for shots, suffix in ((1, "_ep50"), (2, "_ep100"), (4, "_ep100"), (8, ""), (16, "")):
             path = f"configs/trainers/CoOp/{backbone_prefix}{suffix}.yaml"
-            cfg = flat(m.yaml(path))
+            cfg = flat_keys(m.yaml(path))
             values = {"OPTIM.MAX_EPOCH": cfg["OPTIM.MAX_EPOCH"]}
             write_layer(out / "CoOp" / "fewshot" / f"shots_{shots}" / "_all.yaml",
                         [m.source(path), m.source("COOP.md", f"{shots} shot(s) use this file")], [backbone], values, [])
@@ -376,7 +367,7 @@ def vip(m: Mirror, dassl: Mirror, out: Path) -> None:
     stock = dassl.dassl_defaults("dassl/config/defaults.py")
     names = {"Derm": "Derm7pt", "Pneumonia": "Pneumonia"}
     path = "configs/trainers/ViP/vit_b16_ep50.yaml"
-    cfg = flat(m.yaml(path))
+    cfg = flat_keys(m.yaml(path))
     notes: list[str] = []
     values = carried(cfg, {k: v for k, v in stock.items() if k == "OPTIM.WEIGHT_DECAY"}, notes)
     train_py = m.text("train.py")

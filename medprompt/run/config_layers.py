@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import re
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -89,7 +90,9 @@ def published_config(method: str, config: str, root: Path = CONFIGS) -> Layer | 
     path = root / "published" / method / "named" / f"{config}.yaml"
     if not config or "/" in config or not path.is_file() or config in config_names(method, root):
         return None
-    from medprompt.run.published import read_header  # the published layers build on this module
+    from medprompt.run.published import (
+        read_header,  # the published layers build on this module
+    )
 
     return Layer("published", path, "; ".join(read_header(path).sources))
 
@@ -251,3 +254,14 @@ def main(argv: list[str]) -> int:
 
 if __name__ == "__main__":
     sys.exit(main(sys.argv[1:]))
+
+
+def flat_keys(node: Mapping, prefix: str = "") -> dict[str, object]:
+    """'OPTIM.LR' -> 0.002: every leaf of a nested config (a yaml's mapping or a CfgNode) by its dotted key."""
+    flat: dict[str, object] = {}
+    for key, value in node.items():
+        if isinstance(value, Mapping):
+            flat.update(flat_keys(value, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat

@@ -8,22 +8,11 @@ prints this after the list of layers (medprompt/run/config_layers.py).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from pathlib import Path
 
 import yaml
 
-from medprompt.run.config_layers import BASE_KEY, Layer
-
-
-def _flat(node: Mapping, prefix: str = "") -> dict[str, object]:
-    flat: dict[str, object] = {}
-    for key, value in node.items():
-        if isinstance(value, Mapping):
-            flat.update(_flat(value, f"{prefix}{key}."))
-        else:
-            flat[f"{prefix}{key}"] = value
-    return flat
+from medprompt.run.config_layers import BASE_KEY, Layer, flat_keys
 
 
 def file_keys(path: Path, _seen: tuple[Path, ...] = ()) -> list[tuple[str, object, str]]:
@@ -36,7 +25,7 @@ def file_keys(path: Path, _seen: tuple[Path, ...] = ()) -> list[tuple[str, objec
     rows: list[tuple[str, object, str]] = []
     for base in [bases] if isinstance(bases, str) else bases:
         rows += [(k, v, src or Path(base).name) for k, v, src in file_keys(path.parent / base, (*_seen, path.resolve()))]
-    return rows + [(k, v, "") for k, v in _flat(data).items()]
+    return rows + [(k, v, "") for k, v in flat_keys(data).items()]
 
 
 def describe_layer_keys(layers: list[Layer]) -> str:

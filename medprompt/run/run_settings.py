@@ -13,9 +13,10 @@ from pathlib import Path
 
 from yacs.config import CfgNode
 
-from medprompt.run.checkpoints import POINTER
-from medprompt.utils.errors import RunSettingsError
 from medprompt.results.runs import LOG_NAME, read_run
+from medprompt.run.checkpoints import POINTER
+from medprompt.run.config_layers import flat_keys
+from medprompt.utils.errors import RunSettingsError
 
 #: Keys that may differ between two runs of the same settings (where files live, not what is computed).
 IGNORED_KEYS = frozenset({"OUTPUT_DIR", "RESUME", "DATASET.ROOT", "MODEL.CACHE_DIR", "DATALOADER.NUM_WORKERS",
@@ -23,16 +24,9 @@ IGNORED_KEYS = frozenset({"OUTPUT_DIR", "RESUME", "DATASET.ROOT", "MODEL.CACHE_D
 _SHOWN = 8
 
 
-def flatten(cfg: CfgNode, prefix: str = "") -> dict[str, str]:
+def flatten(cfg: CfgNode) -> dict[str, str]:
     """'OPTIM.LR' -> '0.002': each leaf as yacs prints it in the log (so logs and configs compare)."""
-    flat = {}
-    for key, value in cfg.items():
-        name = f"{prefix}{key}"
-        if isinstance(value, CfgNode):
-            flat.update(flatten(value, f"{name}."))
-        else:
-            flat[name] = str(value)
-    return flat
+    return {key: str(value) for key, value in flat_keys(cfg).items()}
 
 
 def _run_files(folder: Path) -> list[Path]:
