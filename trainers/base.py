@@ -284,21 +284,30 @@ class PromptTrainerBase(CheckpointMixin, TrainerX):
         self._trained = getattr(self, "_initial_state", None) is not None
         super().after_train()
 
+    @contextlib.contextmanager
+    def initial_learner(self):
+        """The learner as it was before the first epoch, for the duration of the block."""
+        current = {k: v.detach().clone() for k, v in self.learner.state_dict().items()}
+        self.learner.load_state_dict(self._initial_state)
+        try:
+            yield
+        finally:
+            self.learner.load_state_dict(current)
+
+    @staticmethod
+    def flag_if_unchanged(trained: list[int], initial: list[int]) -> None:
+        flag = unchanged_predictions(trained, initial)
+        if flag:
+            print(FLAG_PREFIX + flag)
+
     @torch.no_grad()
     def flag_unchanged_predictions(self, features: torch.Tensor, logits: torch.Tensor) -> None:
         """After training, print a flag when every test prediction equals the initial model's."""
         if not getattr(self, "_trained", False):
             return
-        current = {k: v.detach().clone() for k, v in self.learner.state_dict().items()}
-        self.learner.load_state_dict(self._initial_state)
-        try:
-            with self.autocast():
-                initial = self.logits(features.to(self.device))
-        finally:
-            self.learner.load_state_dict(current)
-        flag = unchanged_predictions(logits.argmax(1).tolist(), initial.argmax(1).tolist())
-        if flag:
-            print(FLAG_PREFIX + flag)
+        with self.initial_learner(), self.autocast():
+            initial = self.logits(features.to(self.device))
+        self.flag_if_unchanged(logits.argmax(1).tolist(), initial.argmax(1).tolist())
 
     def logits(self, image_features: torch.Tensor) -> torch.Tensor:
         """[N, C] scores of frozen image features; a text classifier's cosine logits by default."""

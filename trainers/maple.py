@@ -61,17 +61,39 @@ class MaPLe(CoOp):
     @torch.no_grad()
     def _test(self, split):
         self.set_model_mode("eval")
+        on_test = not (split == "val" and self.val_loader is not None)  # as Dassl's test() picks its loader
+        self._predictions = [] if on_test and getattr(self, "_trained", False) else None
+        try:
+            result = self._image_pass(lambda: TrainerX.test(self, split))  # no cache for prompted images
+            if self._predictions is not None:  # was anything learnt that the test images see?
+                trained, self._predictions = self._predictions, []
+                with self.initial_learner():
+                    self._image_pass(lambda: self.predict(self.test_loader))
+                self.flag_if_unchanged(trained, self._predictions)
+            return result
+        finally:
+            self._predictions = None
+
+    def _image_pass(self, run):
+        """`run` with the prompted class vectors computed once, from the learner as it is now."""
         with self.autocast():
             self._eval_text = self.classifier()
         try:
-            return TrainerX.test(self, split)  # Dassl's loop over images: no cache for prompted images
+            return run()
         finally:
             self._eval_text = None
+
+    def predict(self, loader) -> None:
+        for batch in loader:
+            self.model_inference(self.parse_batch_test(batch)[0])
 
     def model_inference(self, images):
         with self.autocast():
             text = self._eval_text if self._eval_text is not None else self.classifier()
-            return cosine_logits(self.encode_prompted_images(images), text, self.logit_scale)
+            logits = cosine_logits(self.encode_prompted_images(images), text, self.logit_scale)
+        if getattr(self, "_predictions", None) is not None:
+            self._predictions += logits.argmax(1).tolist()
+        return logits
 
 
 @TRAINER_REGISTRY.register()

@@ -74,7 +74,8 @@ def test_the_evaluator_prints_the_flag_after_the_block(capsys):
     assert out.splitlines()[-1].startswith("Implausible result: accuracy 0.00% (0 of 240) is below chance")
 
 
-def test_a_trained_run_predicting_as_its_initialisation_is_flagged(tmp_path):
+@pytest.mark.parametrize("trainer", ["CoOp", "MaPLe"])  # cached image features; prompted images, a second pass
+def test_a_trained_run_predicting_as_its_initialisation_is_flagged(tmp_path, trainer):
     pytest.importorskip("dassl.engine")
     import tiny_data
     import tiny_models
@@ -83,8 +84,8 @@ def test_a_trained_run_predicting_as_its_initialisation_is_flagged(tmp_path):
     data = tmp_path / "data"
     tiny_data.write_tiny_dataset(data, "BTMRI", per_class=3)
     model = tiny_models.write_local_dir(tmp_path / "m")
-    out = tmp_path / "fewshot" / "BTMRI" / "shots_16" / "CoOp" / "vit_b16" / "seed1"
-    args = ["--root", data, "--seed", "1", "--trainer", "CoOp", "--config", "vit_b16", "--dataset-config-file",
+    out = tmp_path / "fewshot" / "BTMRI" / "shots_16" / trainer / "vit_b16" / "seed1"
+    args = ["--root", data, "--seed", "1", "--trainer", trainer, "--config", "vit_b16", "--dataset-config-file",
             "configs/datasets/BTMRI.yaml", "--backbone", f"local-dir:{model}", "--output-dir", out]
     text = train(args, ["MODEL.CACHE_DIR", "none", "OPTIM.MAX_EPOCH", "1", "OPTIM.WARMUP_EPOCH", "0",
                         "OPTIM.LR", "1e-30"])
