@@ -97,7 +97,10 @@ def test_seed_folder_last_finished_log_wins(tmp_path):
     assert [p.path.name for p in run.logs] == [
         "log.txt", "log.txt-2024-02-01-10-00-00", "log.txt-2024-03-01-10-00-00"]
     assert run.winner.path.name == "log.txt-2024-02-01-10-00-00"
-    assert run.metrics == {"accuracy": 60.0}
+    # a training started after that evaluation stopped mid-way: the folder no longer holds a finished run
+    assert run.metrics == {} and "its last training stopped before 'Finish training'" in run.reason
+    (folder / "log.txt-2024-03-01-10-00-00").unlink()
+    assert read_run(folder).metrics == {"accuracy": 60.0}
 
 
 def test_seed_folder_without_finished_log(tmp_path):
