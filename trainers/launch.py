@@ -80,9 +80,10 @@ def reads_shape(trainer: str) -> bool:
     return trainer in TRAINER_REGISTRY.registered_names() and getattr(TRAINER_REGISTRY.get(trainer), "SHAPE_FROM_INIT", False)
 
 
-def setup_cfg(args: argparse.Namespace):
-    """The run's merged config: the layers (published ones included), the flags and the trailing options."""
-    cfg = build_cfg(args, run_layers(args)[0])
+def setup_cfg(args: argparse.Namespace, layers: list[Layer] | None = None):
+    """The run's merged config: the layers (published ones included; resolved here unless given), the
+    flags and the trailing options."""
+    cfg = build_cfg(args, run_layers(args)[0] if layers is None else layers)
     cfg.freeze()
     return cfg
 
@@ -96,19 +97,20 @@ def system_summary() -> str:
             f"{device}, {torch.get_num_threads()} CPU threads, {platform.platform()}")
 
 
-def layer_lines(args: argparse.Namespace) -> str:
+def layer_lines(layers: list[Layer], notes: list[str]) -> str:
     """The layers of the run as the log lists them, then the notes about skipped published files."""
-    layers, notes = run_layers(args)
     return "\n".join([describe_layers(layers), "  command line   the flags, then the trailing options",
                       *(f"  note           {note}" for note in notes)])
 
 
-def print_args(args: argparse.Namespace, cfg) -> None:
+def print_args(args: argparse.Namespace, cfg, resolved: tuple[list[Layer], list[str]] | None = None) -> None:
+    """The log's head: the arguments, the config layers (`resolved`: run_layers' answer, else resolved
+    here) and the merged config."""
     print("***************\n** Arguments **\n***************")
     for key in sorted(vars(args)):
         print(f"{key}: {getattr(args, key)}")
     print("*******************\n** Config layers **\n*******************")
-    print(layer_lines(args))
+    print(layer_lines(*(resolved or run_layers(args))))
     print("************\n** Config **\n************")
     print(cfg)
 
@@ -116,21 +118,22 @@ def print_args(args: argparse.Namespace, cfg) -> None:
 def main(args: argparse.Namespace) -> None:
     RUN_TIMER.add("imports", time.perf_counter() - RUN_TIMER.start)
 
+    resolved = run_layers(args)  # (layers, notes), once for the config and the log
     if args.print_config:  # before the output folder, the data and the backbone
-        cfg = setup_cfg(args)
+        cfg = setup_cfg(args, resolved[0])
         print("# Config layers, in merge order (later wins):")
-        print("\n".join(f"#{line}" for line in layer_lines(args).splitlines()))
+        print("\n".join(f"#{line}" for line in layer_lines(*resolved).splitlines()))
         print(cfg.dump(), end="")
         return
     threads_line = threads.apply()
-    cfg = setup_cfg(args)
+    cfg = setup_cfg(args, resolved[0])
     remember_keys(cfg)  # the next command checks its key names before these imports
     config_warnings = check_config(cfg)
     check_run_inputs(cfg, args)
     # one train.py (or sweep) per output folder; released when this process ends, however it ends
     with folder_lock.hold_for_run(cfg.OUTPUT_DIR):
         check_output_dir(cfg, overwrite=args.overwrite)
-        run(args, cfg, config_warnings, threads_line)
+        run(args, cfg, config_warnings, threads_line, resolved)
 
 
 def check_run_inputs(cfg, args: argparse.Namespace) -> None:
@@ -141,7 +144,8 @@ def check_run_inputs(cfg, args: argparse.Namespace) -> None:
         check_init_from(cfg.TRAINER.STACKING.INIT_FROM)
 
 
-def run(args: argparse.Namespace, cfg, config_warnings: list[str], threads_line: str) -> None:
+def run(args: argparse.Namespace, cfg, config_warnings: list[str], threads_line: str,
+        resolved: tuple[list[Layer], list[str]]) -> None:
     """Log the run's settings, build the trainer, then train or evaluate."""
     setup_logger(cfg.OUTPUT_DIR)
     # Dassl's log file records stdout only; warnings (e.g. truncated descriptions) belong in it too
@@ -151,7 +155,7 @@ def run(args: argparse.Namespace, cfg, config_warnings: list[str], threads_line:
         set_random_seed(cfg.SEED)
     if torch.cuda.is_available() and cfg.USE_CUDA:
         torch.backends.cudnn.benchmark = True
-    print_args(args, cfg)
+    print_args(args, cfg, resolved)
     for note in config_warnings:
         print(f"Warning: {note}")
     print("Collecting env info ...")
