@@ -37,13 +37,13 @@ from medprompt.utils.threads import available_cores
 from medprompt.utils.timing import RUN_TIMER
 from medprompt.methods.zeroshot import fill_template
 from trainers.checkpointing import CheckpointMixin
-from medprompt.results.plausibility import FLAG_PREFIX, unchanged_predictions
+from trainers.plausibility import PlausibilityMixin
 from medprompt.run.config_checks import check_trainer_config
 
 LEARNER = "prompt_learner"
 
 
-class PromptTrainerBase(CheckpointMixin, TrainerX):
+class PromptTrainerBase(CheckpointMixin, PlausibilityMixin, TrainerX):
     """Base of every method. Subclasses implement `build_learner` (return the module holding every
     trainable tensor, or None) and either `class_text_features` (a text classifier) or
     `model_inference`."""
@@ -272,42 +272,6 @@ class PromptTrainerBase(CheckpointMixin, TrainerX):
         for key, value in results.items():
             self.write_scalar(f"{split}/{key}", value, self.epoch)
         return list(results.values())[0]
-
-    def before_train(self):
-        super().before_train()  # Dassl: resume (sets start_epoch), writer, clock
-        # the learned tensors before the first epoch, to see whether training moved any test prediction
-        learner = getattr(self, "learner", None)
-        trains = learner is not None and self.start_epoch == 0 and any(p.requires_grad for p in learner.parameters())
-        self._initial_state = ({k: v.detach().clone() for k, v in learner.state_dict().items()} if trains else None)
-
-    def after_train(self):
-        self._trained = getattr(self, "_initial_state", None) is not None
-        super().after_train()
-
-    @contextlib.contextmanager
-    def initial_learner(self):
-        """The learner as it was before the first epoch, for the duration of the block."""
-        current = {k: v.detach().clone() for k, v in self.learner.state_dict().items()}
-        self.learner.load_state_dict(self._initial_state)
-        try:
-            yield
-        finally:
-            self.learner.load_state_dict(current)
-
-    @staticmethod
-    def flag_if_unchanged(trained: list[int], initial: list[int]) -> None:
-        flag = unchanged_predictions(trained, initial)
-        if flag:
-            print(FLAG_PREFIX + flag)
-
-    @torch.no_grad()
-    def flag_unchanged_predictions(self, features: torch.Tensor, logits: torch.Tensor) -> None:
-        """After training, print a flag when every test prediction equals the initial model's."""
-        if not getattr(self, "_trained", False):
-            return
-        with self.initial_learner(), self.autocast():
-            initial = self.logits(features.to(self.device))
-        self.flag_if_unchanged(logits.argmax(1).tolist(), initial.argmax(1).tolist())
 
     def logits(self, image_features: torch.Tensor) -> torch.Tensor:
         """[N, C] scores of frozen image features; a text classifier's cosine logits by default."""
