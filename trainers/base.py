@@ -28,7 +28,8 @@ from medprompt.data.decode import DecodeRule, rule_from_cfg
 from medprompt.run import checkpoints
 from medprompt.clip.backbones import load_backbone
 from medprompt.data.descriptions import load_descriptions, match_descriptions, resolve_description_file, truncate_to_context
-from medprompt.run.feature_cache import FeatureCache, cache_root, content_key, file_id
+from medprompt.run.feature_cache import FeatureCache, content_key, file_id
+from medprompt.utils.paths import cache_root
 from medprompt.clip.image_features import encode_loader, loader_settings
 from medprompt.clip.logits import cosine_logits
 from medprompt.run.schedule import build_lr_scheduler

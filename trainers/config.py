@@ -6,14 +6,13 @@ MODEL.BACKBONE.NAME is Dassl's own key; the project reads it as an open_clip nam
 
 from __future__ import annotations
 
-import difflib
-
 from dassl.data.datasets import DATASET_REGISTRY
 from dassl.engine import TRAINER_REGISTRY
 from yacs.config import CfgNode as CN
 
 from medprompt.utils.errors import ConfigError
 from medprompt.run.config_checks import check_trainer_config
+from medprompt.utils.suggest import closest
 
 
 def add_common_config(cfg: CN) -> None:
@@ -43,7 +42,7 @@ def check_config(cfg: CN) -> list[str]:
                                  ("DATASET.NAME (the dataset config file)", cfg.DATASET.NAME, DATASET_REGISTRY)):
         known = registry.registered_names()
         if value not in known:
-            close = difflib.get_close_matches(str(value), known, n=3)
+            close = closest(str(value), known, n=3, cutoff=0.6, normalise=str)  # difflib's defaults
             raise ConfigError(f"{key} {value!r} is not a registered name; closest: {close or 'none'}; "
                               f"all: {', '.join(sorted(known))}")
     check_trainer_config(cfg)  # every key of the trainer in its range or form (medprompt/run/config_checks.py)

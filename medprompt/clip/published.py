@@ -16,6 +16,7 @@ import os
 from dataclasses import dataclass
 
 from medprompt.clip.package_tower import BackboneNotFoundError
+from medprompt.utils.paths import cache_root
 
 PUBLISHED_PREFIX = "published:"
 
@@ -94,8 +95,6 @@ def entry(model_name: str) -> Published:
 
 def manual_folder(short: str) -> str:
     """Where a manually downloaded backbone is looked for: <MEDPROMPT_CACHE or ~/.cache/medprompt>/backbones/<short>."""
-    from medprompt.run.feature_cache import cache_root
-
     return str(cache_root("") / "backbones" / short)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import difflib
+from medprompt.utils.suggest import closest
 
 
 def normalize_classname(name: str) -> str:
@@ -15,6 +15,4 @@ def normalize_classname(name: str) -> str:
 
 def closest_names(name: str, candidates: list[str], n: int = 3) -> list[str]:
     """The candidates whose normalised form is closest to `name`'s, best first."""
-    by_norm = {normalize_classname(c): c for c in candidates}
-    hits = difflib.get_close_matches(normalize_classname(name), list(by_norm), n=n, cutoff=0.0)
-    return [by_norm[h] for h in hits]
+    return closest(name, candidates, n=n, cutoff=0.0, normalise=normalize_classname)

@@ -29,20 +29,6 @@ from filelock import FileLock
 from torch import Tensor
 
 from medprompt.utils.atomic import write_with
-from medprompt.utils.errors import ConfigError
-
-
-def cache_root(setting: str) -> Path | None:
-    """The folder a MODEL.CACHE_DIR setting names: None for "none" (no cache), else the setting, else
-    $MEDPROMPT_CACHE, else ~/.cache/medprompt. The environment is read at each call: a run forked from a
-    warm interpreter has its own."""
-    if setting == "none":
-        return None
-    root = Path(setting or os.environ.get("MEDPROMPT_CACHE") or Path.home() / ".cache" / "medprompt")
-    if root.is_file():
-        source = "MODEL.CACHE_DIR" if setting else "$MEDPROMPT_CACHE" if os.environ.get("MEDPROMPT_CACHE") else "the cache"
-        raise ConfigError(f"{source} {root} is a file, not a folder: give a folder path, or MODEL.CACHE_DIR none")
-    return root
 
 
 def content_key(parts: dict) -> str:

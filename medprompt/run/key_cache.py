@@ -14,12 +14,12 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import json
-import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
+from medprompt.run.config_layers import flat_keys
 from medprompt.utils.atomic import write_json
-from medprompt.utils.paths import REPO
+from medprompt.utils.paths import REPO, cache_root
 
 #: Folders whose Python files declare config keys (each trainer module adds its own).
 KEY_SOURCES = ("trainers", "datasets")
@@ -46,17 +46,8 @@ def source_digest() -> str:
 
 
 def cache_file() -> Path:
-    root = Path(os.environ.get("MEDPROMPT_CACHE") or Path.home() / ".cache" / "medprompt")
+    root = cache_root("")
     return root / "config_keys" / f"{source_digest()}.json"
-
-
-def flat_keys(node: Mapping, prefix: str = "") -> list[str]:
-    """Every leaf key of a config as 'A.B.C' (a CfgNode is a dict of dicts)."""
-    keys = []
-    for name, value in node.items():
-        key = f"{prefix}{name}"
-        keys += flat_keys(value, key + ".") if isinstance(value, Mapping) else [key]
-    return keys
 
 
 def remember_keys(cfg: Mapping) -> None:

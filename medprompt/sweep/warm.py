@@ -85,7 +85,7 @@ def prebuild_backbone(script: str, args: Sequence[str], env: dict[str, str]) -> 
     if Path(script).name != "train.py" or "trainers.launch" not in sys.modules:
         return
     from medprompt.clip.backbones import prebuild
-    from medprompt.run.feature_cache import cache_root
+    from medprompt.utils.paths import cache_root
     from medprompt.run.train_args import build_parser
     from trainers.launch import setup_cfg
 

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 
-def closest(name: str, choices: Iterable[str], n: int = 1) -> list[str]:
-    """The `n` choices closest to `name`, best first; case is ignored when comparing, kept when returned."""
-    by_lower: dict[str, str] = {}
+def closest(name: str, choices: Iterable[str], n: int = 1, cutoff: float = 0.5,
+            normalise: Callable[[str], str] = str.lower) -> list[str]:
+    """The `n` choices closest to `name`, best first, compared in their `normalise`d form (case ignored
+    by default) and returned as given; `cutoff` is difflib's similarity floor."""
+    by_form: dict[str, str] = {}
     for choice in choices:
-        by_lower.setdefault(str(choice).lower(), str(choice))
-    hits = difflib.get_close_matches(str(name).lower(), list(by_lower), n=n, cutoff=0.5)
-    return [by_lower[h] for h in hits]
+        by_form.setdefault(normalise(str(choice)), str(choice))
+    hits = difflib.get_close_matches(normalise(str(name)), list(by_form), n=n, cutoff=cutoff)
+    return [by_form[h] for h in hits]
 
 
 def did_you_mean(name: str, choices: Iterable[str]) -> str:

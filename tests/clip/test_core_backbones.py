@@ -175,7 +175,7 @@ def test_the_weights_digest_is_kept_per_checkpoint_file_and_redone_when_the_file
 def test_cache_root_reads_the_setting_then_the_environment_at_each_call(tmp_path, monkeypatch):
     from pathlib import Path
 
-    from medprompt.run.feature_cache import cache_root
+    from medprompt.utils.paths import cache_root
 
     assert cache_root("none") is None
     assert cache_root(str(tmp_path / "x")) == tmp_path / "x"

@@ -28,7 +28,7 @@ def test_demo_output_or_data_that_is_a_file(tmp_path):
 
 
 def test_cache_dir_that_is_a_file(tmp_path, monkeypatch):
-    from medprompt.run.feature_cache import cache_root
+    from medprompt.utils.paths import cache_root
 
     (tmp_path / "afile").write_text("x")
     with pytest.raises(UserError, match="MODEL.CACHE_DIR .*afile is a file"):
