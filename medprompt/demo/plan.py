@@ -24,6 +24,7 @@ from medprompt.results.output_tree import RunKey, run_dir
 from medprompt.sweep.task import Task
 from medprompt.synthetic.diseases import MODALITIES
 from medprompt.synthetic.world import WorldSettings
+from medprompt.utils.path_checks import refuse_file
 
 BACKBONE = "synth"  # configs/backbones/synth.yaml: the shipped tiny CLIP of the synthetic world
 TRAINING_FREE = frozenset({"ZeroshotCLIP", "ZeroshotDescriptions"})  # their "training" run only evaluates
@@ -110,8 +111,7 @@ class DemoPlan:
         if not self.seeds or len(set(self.seeds)) != len(self.seeds) or min(self.seeds) < 0:
             raise ConfigError(f"world seeds must be distinct non-negative integers, got {list(self.seeds)}")
         for flag, path in (("--data", self.data), ("--output", self.output)):
-            if Path(path).is_file():
-                raise ConfigError(f"{flag} {path} is a file, not a folder: give a folder path")
+            refuse_file(path, flag)
         if len(self.opts) % 2:
             raise ConfigError(f"options must be KEY VALUE pairs, got {len(self.opts)} words: {list(self.opts)}")
 

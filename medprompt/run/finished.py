@@ -18,6 +18,7 @@ from pathlib import Path
 from medprompt.utils.errors import CheckpointError, InputFileError
 from medprompt.results.runs import RESUME_NAME, checkpoint_problem, read_run, run_finished
 from medprompt.run.config_checks import check_transfer
+from medprompt.utils.path_checks import refuse_file
 
 
 def unfinished_reason(folder: Path) -> str:
@@ -37,9 +38,7 @@ def _folder(what: str, path: str | Path) -> Path:
     folder = Path(path)
     if not folder.exists():
         raise InputFileError(f"{what} {folder} does not exist: give the --output-dir of a finished training run")
-    if not folder.is_dir():
-        raise InputFileError(f"{what} {folder} is a file, not a folder: give the --output-dir of a finished "
-                             "training run")
+    refuse_file(folder, what, "give the --output-dir of a finished training run", InputFileError)
     return folder
 
 

@@ -28,6 +28,7 @@ from medprompt.sweep.grid import PROTOCOLS, Grid, GridError, expand, show
 from medprompt.sweep.task import DONE, FAILED, QUEUED, RUNNING, Task, state_dir, task_state
 from medprompt.results.runs import run_finished
 from medprompt.run.precheck import check_sweep_args
+from medprompt.utils.path_checks import refuse_file
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -212,8 +213,7 @@ def run_sweep(args, opts: list[str]) -> int:
     if not args.data:
         raise GridError("Set DATA (or --data) to the folder that holds the datasets (e.g. DATA=/data/medical)")
     check_sweep_args(args.methods, [*args.datasets, *args.targets], opts, args.data)
-    if Path(args.output).is_file():
-        raise GridError(f"--output {args.output} is a file, not a folder: give the root folder of the output tree")
+    refuse_file(args.output, "--output", "give the root folder of the output tree", GridError)
     grid = make_grid(args, opts)
     if args.no_wait and args.executor != "slurm":
         raise GridError("--no-wait needs --executor slurm (local runs end with the sweep)")

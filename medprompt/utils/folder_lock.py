@@ -23,7 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator
 
-from medprompt.utils.errors import ConfigError, UserError
+from medprompt.utils.errors import UserError
+from medprompt.utils.path_checks import refuse_file
 
 LOCK_NAME = ".run.lock"
 TOKEN_ENV = "MEDPROMPT_RUN_LOCK"  # set by a driver for the train.py it starts under the lock it holds
@@ -50,8 +51,7 @@ def lock_path(folder: str | Path) -> Path:
 
 
 def _make_folder(folder: Path, what: str) -> None:
-    if folder.exists() and not folder.is_dir():
-        raise ConfigError(f"{what} {folder} is a file, not a folder: give a folder path")
+    refuse_file(folder, what)
     folder.mkdir(parents=True, exist_ok=True)
 
 

@@ -5,8 +5,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from medprompt.utils.errors import InputFileError
+from medprompt.utils.errors import ConfigError, InputFileError, UserError
 from medprompt.utils.suggest import closest
+
+
+def refuse_file(path: str | Path, flag: str, hint: str = "give a folder path",
+                error: type[UserError] = ConfigError) -> None:
+    """Raise `error` '<flag> <path> is a file, not a folder: <hint>' when a folder is expected and a file
+    stands there (a missing path is left to whoever creates it)."""
+    if Path(path).expanduser().is_file():
+        raise error(f"{flag} {path} is a file, not a folder" + (f": {hint}" if hint else ""))
 
 
 def missing_path(path: str, flag: str, what: str = "path") -> str:
@@ -25,8 +33,7 @@ def missing_path(path: str, flag: str, what: str = "path") -> str:
 
 def check_folder(path: str, flag: str) -> None:
     if path and not Path(path).expanduser().is_dir():
-        if Path(path).expanduser().exists():
-            raise InputFileError(f"{flag} {path} is a file, not a folder")
+        refuse_file(path, flag, hint="", error=InputFileError)
         raise InputFileError(missing_path(path, flag, "folder"))
 
 

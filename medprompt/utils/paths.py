@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from medprompt.utils.errors import ConfigError
+from medprompt.utils.path_checks import refuse_file
 
 #: The project's folder (the checkout, or the source tree of an editable install).
 REPO = Path(__file__).resolve().parents[2]
@@ -24,7 +24,6 @@ def cache_root(setting: str) -> Path | None:
     if setting == "none":
         return None
     root = Path(setting or os.environ.get("MEDPROMPT_CACHE") or Path.home() / ".cache" / "medprompt")
-    if root.is_file():
-        source = "MODEL.CACHE_DIR" if setting else "$MEDPROMPT_CACHE" if os.environ.get("MEDPROMPT_CACHE") else "the cache"
-        raise ConfigError(f"{source} {root} is a file, not a folder: give a folder path, or MODEL.CACHE_DIR none")
+    source = "MODEL.CACHE_DIR" if setting else "$MEDPROMPT_CACHE" if os.environ.get("MEDPROMPT_CACHE") else "the cache"
+    refuse_file(root, source, "give a folder path, or MODEL.CACHE_DIR none")
     return root
