@@ -12,6 +12,7 @@ from dassl.engine import TRAINER_REGISTRY
 from yacs.config import CfgNode as CN
 
 from medprompt.methods.tip_adapter import TipAdapter as TipCache
+from medprompt.run import checkpoints
 from medprompt.methods.tip_adapter import search_alpha_beta, search_grid
 from trainers.cached import FeatureTrainer
 
@@ -75,5 +76,5 @@ class TipAdapterF(TipAdapter):
             self.load_model(self.output_dir)
         accuracy = self.choose_alpha_beta()
         self.save_model(self.epoch, self.output_dir, val_result=accuracy,
-                        model_name="model-best.pth.tar" if best_val else "")
+                        model_name=checkpoints.BEST if best_val else "")
         super().after_train()

@@ -17,6 +17,11 @@ from medprompt.utils.paths import CONFIGS
 SEED_DIR = re.compile(r"^seed(\d+)$")
 SHOTS_DIR = re.compile(r"^shots_(\d+)$")
 LAYOUT = "<protocol>/<dataset>/shots_<K>/<Trainer>/<config>/seed<S>/"
+# Files of one learner's folder in a run (Dassl's names; medprompt/run/checkpoints.py writes them)
+CHECKPOINT_POINTER = "checkpoint"  # names the latest checkpoint
+BEST_CHECKPOINT = "model-best.pth.tar"
+RESUME_CHECKPOINT = "resume.pth.tar"  # kept between the saved epochs while training goes
+EPOCH_CHECKPOINT_PREFIX = "model.pth.tar-"  # + the number of epochs done
 
 
 @dataclass(frozen=True, order=True)

@@ -20,7 +20,7 @@ from pathlib import Path
 from medprompt.utils.errors import FileFormatError, InputFileError
 from medprompt.results.logs import LogRecord, read_log
 from medprompt.utils.folder_lock import keep_when_clearing
-from medprompt.results.output_tree import LAYOUT, SEED_DIR, RunKey, place
+from medprompt.results.output_tree import CHECKPOINT_POINTER, LAYOUT, RESUME_CHECKPOINT, SEED_DIR, RunKey, place
 
 LOG_NAME = re.compile(r"^log\.txt(?:-(\d{4}-\d{2}-\d{2}-\d{2}-\d{2}-\d{2}))?$")
 
@@ -136,30 +136,27 @@ def checkpoint_problem(folder: Path, run: SeedLogs) -> str:
     trained = [log for log in run.logs if log.trained]
     if trained and not trained[-1].finished_training:
         return f"its last training stopped before 'Finish training' ({trained[-1].path.name})"
-    stopped = [p.name for p in learner_folders(folder) if latest_name(p) == RESUME_NAME]
+    stopped = [p.name for p in learner_folders(folder) if latest_name(p) == RESUME_CHECKPOINT]
     if stopped:
-        return (f"the latest checkpoint of {', '.join(stopped)} is {RESUME_NAME}, kept while training goes: "
+        return (f"the latest checkpoint of {', '.join(stopped)} is {RESUME_CHECKPOINT}, kept while training goes: "
                 "the run stopped before its last epoch")
     return ""
 
 
-RESUME_NAME = "resume.pth.tar"  # medprompt/run/checkpoints.py RESUME (not imported: that module imports torch)
-
-
 def latest_name(learner: Path) -> str:
     """The file name a learner folder's 'checkpoint' pointer names ('' without a pointer)."""
-    pointer = learner / "checkpoint"
+    pointer = learner / CHECKPOINT_POINTER
     return pointer.read_text(encoding="utf-8").strip() if pointer.is_file() else ""
 
 
 def learner_folders(folder: Path) -> list[Path]:
     """The learner folders (each with a 'checkpoint' pointer) directly in a run folder."""
-    return [p for p in sorted(folder.iterdir()) if p.is_dir() and (p / "checkpoint").is_file()]
+    return [p for p in sorted(folder.iterdir()) if p.is_dir() and (p / CHECKPOINT_POINTER).is_file()]
 
 
 def _resumable(path: Path) -> bool:
     """A learner folder whose latest checkpoint (named by its 'checkpoint' file) is on disk."""
-    pointer = path / "checkpoint"
+    pointer = path / CHECKPOINT_POINTER
     return path.is_dir() and pointer.is_file() and (path / pointer.read_text(encoding="utf-8").strip()).is_file()
 
 

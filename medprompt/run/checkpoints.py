@@ -13,18 +13,17 @@ from pathlib import Path
 
 import torch
 
+from medprompt.results.output_tree import BEST_CHECKPOINT, CHECKPOINT_POINTER, EPOCH_CHECKPOINT_PREFIX, RESUME_CHECKPOINT
 from medprompt.utils.atomic import write_text, write_with
 from medprompt.utils.errors import CheckpointError, InputFileError
 
-POINTER = "checkpoint"
-BEST = "model-best.pth.tar"
-RESUME = "resume.pth.tar"
+POINTER, BEST, RESUME = CHECKPOINT_POINTER, BEST_CHECKPOINT, RESUME_CHECKPOINT
 EXPECTED = "a checkpoint written by train.py (torch.save of a dict holding 'state_dict')"
 
 
 def epoch_name(epoch: int) -> str:
     """Dassl's file name of the checkpoint saved after `epoch` epochs."""
-    return f"model.pth.tar-{epoch}"
+    return f"{EPOCH_CHECKPOINT_PREFIX}{epoch}"
 
 
 def save_checkpoint(state: dict, folder: str | Path, name: str, point: bool = True) -> Path:

@@ -16,7 +16,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from medprompt.utils.errors import CheckpointError, InputFileError
-from medprompt.results.runs import RESUME_NAME, checkpoint_problem, read_run, run_finished
+from medprompt.results.output_tree import CHECKPOINT_POINTER, RESUME_CHECKPOINT
+from medprompt.results.runs import checkpoint_problem, read_run, run_finished
 from medprompt.run.config_checks import check_transfer
 from medprompt.utils.path_checks import refuse_file
 
@@ -65,12 +66,12 @@ def check_init_from(path: str | Path) -> None:
     what = "TRAINER.STACKING.INIT_FROM"
     target = Path(path)
     if target.is_file():
-        if target.name == RESUME_NAME:
+        if target.name == RESUME_CHECKPOINT:
             raise _not_finished(what, target.parent.parent, f"{target} is the per-epoch resume checkpoint")
         return
     if not target.is_dir():
         raise InputFileError(f"{what}: {target} is neither a checkpoint file nor a folder")
-    run_folder = target.parent if (target / "checkpoint").is_file() else target  # a learner folder
+    run_folder = target.parent if (target / CHECKPOINT_POINTER).is_file() else target  # a learner folder
     why = unfinished_reason(run_folder)
     if why:
         raise _not_finished(what, run_folder, why)

@@ -25,6 +25,7 @@ import yaml
 
 from medprompt.run.config_layers import CONFIGS, ConfigLayerError, config_names, legacy_config, resolve_layers
 from medprompt.utils.errors import ConfigError, InputFileError
+from medprompt.results.output_tree import BEST_CHECKPOINT, CHECKPOINT_POINTER, EPOCH_CHECKPOINT_PREFIX
 from medprompt.run.choices import choices_of
 from medprompt.run.key_cache import dassl_folder, known_keys, unknown_keys
 from medprompt.utils.paths import REPO
@@ -32,8 +33,7 @@ from medprompt.utils.path_checks import check_file, check_folder
 from medprompt.utils.suggest import did_you_mean, unknown
 
 #: The file names a learner folder of a trained run holds (Dassl's layout, medprompt/run/checkpoints.py).
-CHECKPOINT_NAMES = ("checkpoint", "model-best.pth.tar")
-CHECKPOINT_PREFIX = "model.pth.tar-"
+CHECKPOINT_NAMES = (CHECKPOINT_POINTER, BEST_CHECKPOINT)
 
 
 def _registered(folder: Path | None, registry: str) -> set[str]:
@@ -119,7 +119,7 @@ def check_opts(opts: Sequence[str]) -> None:
 
 def _has_checkpoint(folder: Path) -> bool:
     """Whether `folder` is a learner folder holding a checkpoint."""
-    return folder.is_dir() and any(p.name in CHECKPOINT_NAMES or p.name.startswith(CHECKPOINT_PREFIX)
+    return folder.is_dir() and any(p.name in CHECKPOINT_NAMES or p.name.startswith(EPOCH_CHECKPOINT_PREFIX)
                                    for p in folder.iterdir())
 
 
